@@ -1,2 +1,188 @@
-def main() -> None:
-    pass
+"""The `agora` command line (DESIGN.md): commands parse arguments and delegate.
+
+Heavy imports live inside the commands so `agora --help` stays instant. Expected errors are
+one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from functools import wraps
+from typing import Any
+
+import click
+
+from pipelines.errors import AgoraError
+from pipelines.home import Home
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"agora: error: {message}", err=True)
+    sys.exit(code)
+
+
+def expected_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except AgoraError as exc:
+            _fail(str(exc))
+        except FileExistsError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+    return wrapper
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on stderr when it is a terminal (or forced), silent otherwise."""
+    if not enabled:
+        yield lambda label, done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), TextColumn("{task.fields[label]}", style="dim"),
+        console=Console(stderr=True), transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            step = label.split(":", 1)[0] if ":" in label else "working"
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=max(total, 1), label="")
+            bar.update(tasks[step], completed=done, total=max(total, 1), label=label[-60:])
+
+        yield update
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False), envvar="AGORA_HOME", default=None,
+              help="Agora home (landing zone, warehouse, snapshots, run history). Env AGORA_HOME; default ./.agora")
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+@click.pass_context
+def main(ctx: click.Context, home: str | None, verbose: bool) -> None:
+    """Agora: shared data for analytics, with a governance catalog."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Home.resolve(home)
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(1, 3650), default=14, show_default=True, help="Days of activity to simulate.")
+@click.option("--scale", type=click.FloatRange(0.01, 10000), default=1.0, show_default=True,
+              help="Volume multiplier (1 ≈ 2k events/day).")
+@click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same files.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default="2026-10-01", show_default=True, help="First simulated day.")
+@click.option("--dirt", type=click.FloatRange(0, 100), default=1.0, show_default=True,
+              help="Multiplier on every dirt rate (0 = clean data).")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest totals as JSON.")
+@click.pass_obj
+@expected_errors
+def simulate(home: Home, days: int, scale: float, seed: int, start: Any, dirt: float, as_json: bool) -> None:
+    """Write six microsites' events and extracts to the landing zone."""
+    from pipelines.simulator import SimulationConfig
+    from pipelines.simulator import simulate as run_simulation
+
+    config = SimulationConfig(days=days, scale=scale, seed=seed, start=date.fromordinal(start.toordinal()), dirt=dirt)
+    home.ensure()
+    with _progress(not as_json and sys.stderr.isatty()) as progress:
+        manifest = run_simulation(home.landing, home.manifest, config, progress=progress)
+    if as_json:
+        click.echo(json.dumps(manifest["totals"], indent=2))
+        return
+    _print_simulation(home, manifest)
+
+
+def _print_simulation(home: Home, manifest: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    totals = manifest["totals"]
+    table = Table(title=f"Simulated into {home.landing}")
+    for column in ("domain", "events", "lines", "files"):
+        table.add_column(column, justify="right" if column != "domain" else "left")
+    files_by_domain: dict[str, int] = {}
+    for info in manifest["files"].values():
+        files_by_domain[info["domain"]] = files_by_domain.get(info["domain"], 0) + 1
+    for domain, row in totals["by_domain"].items():
+        table.add_row(domain, f"{row['events']:,}", f"{row['lines']:,}", str(files_by_domain.get(domain, 0)))
+    console = Console()
+    console.print(table)
+    dirt = ", ".join(f"{k} {v:,}" for k, v in totals["quarantined_by_reason"].items())
+    console.print(
+        f"dirt: {totals['duplicates_within_file']:,} duplicates in a file, {totals['duplicates_across_files']:,} across files, "
+        f"{totals['late_events']:,} late; malformed: {dirt or 'none'}"
+    )
+    console.print(f"ground truth: {home.manifest}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print totals, per-domain and per-file counts as JSON.")
+@click.pass_obj
+@expected_errors
+def ingest(home: Home, as_json: bool) -> None:
+    """Land what is new; print counts (read/loaded/duplicate/quarantined)."""
+    from pipelines.ingest import ingest as run_ingest
+
+    with _progress(not as_json and sys.stderr.isatty()) as progress:
+        report = run_ingest(home, progress=lambda label, done, total: progress(f"landing: {label}", done, total))
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, default=str))
+    else:
+        _print_ingest(home, report)
+    if any(not f.balanced for f in report.files if f.status in ("landed", "blocked")):
+        _fail("some files do not reconcile; see ops.file_reconciliation")
+
+
+def _print_ingest(home: Home, report: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"Landed into {home.warehouse}")
+    for column in ("domain", "files", "records", "loaded", "duplicates", "quarantined"):
+        table.add_column(column, justify="left" if column == "domain" else "right")
+    for domain, row in report.by_domain().items():
+        table.add_row(domain, *(f"{row[k]:,}" for k in ("files", "records", "loaded", "duplicates", "quarantined")))
+    totals = report.totals()
+    table.add_section()
+    table.add_row("total", *(f"{totals[k]:,}" for k in ("files", "records", "loaded", "duplicates", "quarantined")), style="bold")
+    console.print(table)
+    rate = totals["records"] / report.seconds if report.seconds else 0
+    console.print(f"{report.seconds:.1f} s ({rate:,.0f} records/s); {totals['unchanged_files']} files unchanged, "
+                  f"{totals['replayed_files']} replayed (same bytes), {totals['rejected_files']} rejected, "
+                  f"{totals['blocked_files']} blocked")
+    for f in report.files:
+        if f.status == "blocked":
+            console.print(f"[red]blocked[/red] {f.rel}: {f.detail}")
+        elif f.status == "rejected":
+            console.print(f"[red]rejected[/red] {f.detail}")
+        elif f.schema_change and f.schema_change.get("change") == "additive":
+            console.print(f"[yellow]additive[/yellow] {f.rel}: {f.detail}")
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(1, 3650), default=14, show_default=True)
+@click.option("--scale", type=click.FloatRange(0.01, 10000), default=1.0, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.pass_obj
+@expected_errors
+def demo(home: Home, days: int, scale: float, seed: int) -> None:
+    """Fresh home: simulate, land everything, print where to look."""
+    from pipelines.demo import run_demo
+
+    run_demo(home, days=days, scale=scale, seed=seed)
+
+
+if __name__ == "__main__":
+    main()

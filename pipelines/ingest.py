@@ -1,0 +1,220 @@
+"""`agora ingest`: land everything new in the landing zone, file by file, batch by batch.
+
+Files are known by content hash: bytes already landed (under any name) are a no-op, and a path
+whose size and mtime are unchanged is not even re-read. Event files of one domain are grouped
+into batches of bounded size, each landed in one transaction; every extract snapshot is its own
+transaction. A file that cannot be read is reported and skipped; the others still land.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from itertools import groupby
+
+import duckdb
+
+from pipelines.contracts import Contracts, load_contracts
+from pipelines.errors import AgoraError
+from pipelines.home import Home
+from pipelines.landing import LandedFile, Rejected, discover
+from pipelines.lines import UnreadableFileError, decompress, split_lines
+from pipelines.load_events import PreparedEventFile, load_event_batch
+from pipelines.load_extracts import Snapshot, load_snapshot, read_snapshot
+from pipelines.results import FileResult, IngestReport
+from pipelines.warehouse import bootstrap, connect, file_identity, transaction
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+DEFAULT_BATCH_BYTES = 128 << 20
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+class _BatchIds:
+    def __init__(self) -> None:
+        self.stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        self.n = 0
+
+    def next(self) -> str:
+        self.n += 1
+        return f"{self.stamp}-{self.n:05d}"
+
+
+def _read(file: LandedFile) -> tuple[bytes, os.stat_result]:
+    try:
+        stat = file.path.stat()
+        return file.path.read_bytes(), stat
+    except OSError as exc:
+        raise UnreadableFileError(f"{file.rel}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _rejected(file: LandedFile | Rejected, reason: str, sha: str | None = None, size: int = 0) -> FileResult:
+    domain = file.domain if isinstance(file, LandedFile) else file.rel.split("/")[0]
+    dataset = file.dataset if isinstance(file, LandedFile) else "?"
+    kind = file.kind if isinstance(file, LandedFile) else "?"
+    return FileResult(rel=file.rel, domain=domain, kind=kind, dataset=dataset, sha256=sha or "", bytes=size,
+                      status="rejected", detail=reason)
+
+
+class Ingestor:
+    """One ingest run against one warehouse connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, home: Home, contracts: Contracts,
+                 progress: Progress | None, batch_bytes: int) -> None:
+        self.con = con
+        self.home = home
+        self.contracts = contracts
+        self.progress = progress or (lambda label, done, total: None)
+        self.batch_bytes = batch_bytes
+        self.ids = _BatchIds()
+        self.report = IngestReport()
+        self.known_paths = {
+            path: (size, mtime) for path, size, mtime in con.execute("SELECT path, bytes, mtime_ns FROM ops.paths").fetchall()
+        }
+        self.known_shas = {sha for (sha,) in con.execute("SELECT DISTINCT file_id FROM ops.files").fetchall()}
+        self.content_sha: dict[str, str] = {}
+        self.done_bytes = 0
+        self.total_bytes = 0
+
+    # -- what is new -------------------------------------------------------------------------
+    def _unchanged(self, file: LandedFile) -> bool:
+        try:
+            stat = file.path.stat()
+        except OSError:
+            return False
+        return self.known_paths.get(file.rel) == (stat.st_size, stat.st_mtime_ns)
+
+    def _new_content(self, file: LandedFile) -> tuple[bytes, str, os.stat_result] | None:
+        """The file's bytes and hash, or None when those bytes already landed (recorded here)."""
+        payload, stat = _read(file)
+        content = hashlib.sha256(payload).hexdigest()
+        sha = file_identity(content, file.dataset, file.snapshot_at)
+        self.content_sha[sha] = content
+        if sha in self.known_shas:
+            self._record_replay(file, sha, stat)
+            return None
+        self.known_shas.add(sha)
+        return payload, sha, stat
+
+    def _record_replay(self, file: LandedFile, sha: str, stat: os.stat_result) -> None:
+        with transaction(self.con):
+            self.con.execute("DELETE FROM ops.paths WHERE path = ?", [file.rel])
+            self.con.execute("INSERT INTO ops.paths VALUES (?, ?, ?, ?, now())", [file.rel, sha, stat.st_size, stat.st_mtime_ns])
+        self.known_paths[file.rel] = (stat.st_size, stat.st_mtime_ns)
+        self.report.files.append(FileResult(rel=file.rel, domain=file.domain, kind=file.kind, dataset=file.dataset,
+                                            sha256=sha, bytes=stat.st_size, status="replayed",
+                                            detail="same bytes already landed"))
+
+    def _reject(self, result: FileResult) -> None:
+        log.warning("%s", result.detail)
+        with transaction(self.con):
+            self.con.execute("DELETE FROM ops.rejected_files WHERE path = ?", [result.rel])
+            self.con.execute("INSERT INTO ops.rejected_files VALUES (?, ?, ?, now())",
+                             [result.rel, result.sha256 or None, result.detail])
+        self.report.files.append(result)
+
+    def _advance(self, label: str, size: int) -> None:
+        self.done_bytes += size
+        self.progress(label, self.done_bytes, self.total_bytes)
+
+    # -- events --------------------------------------------------------------------------------
+    def _prepared_events(self, files: list[LandedFile]) -> Iterator[PreparedEventFile]:
+        for file in files:
+            try:
+                found = self._new_content(file)
+                if found is None:
+                    self._advance(file.rel, file.path.stat().st_size)
+                    continue
+                payload, sha, stat = found
+                lines = split_lines(decompress(payload, file.path.name))
+            except UnreadableFileError as exc:
+                self._reject(_rejected(file, str(exc)))
+                continue
+            yield PreparedEventFile(file, sha, stat.st_size, stat.st_mtime_ns, lines)
+
+    def land_events(self, domain: str, files: list[LandedFile]) -> None:
+        batch: list[PreparedEventFile] = []
+        size = 0
+        for prepared in self._prepared_events(files):
+            batch.append(prepared)
+            size += prepared.lines.text.nbytes
+            if size >= self.batch_bytes:
+                self._flush_events(domain, batch)
+                batch, size = [], 0
+        if batch:
+            self._flush_events(domain, batch)
+
+    def _flush_events(self, domain: str, batch: list[PreparedEventFile]) -> None:
+        started = datetime.now(timezone.utc)
+        results = load_event_batch(self.con, domain, batch, self.contracts, self.ids.next(), started)
+        for prepared, result in zip(batch, results, strict=True):
+            self.known_paths[prepared.file.rel] = (prepared.bytes, prepared.mtime_ns)
+            self.report.files.append(result)
+            self._advance(prepared.file.rel, prepared.bytes)
+
+    # -- extracts ------------------------------------------------------------------------------
+    def land_extract(self, file: LandedFile) -> None:
+        contract = self.contracts.extract(file.domain, file.table or "")
+        assert contract is not None  # discover() rejects extracts without a contract
+        try:
+            found = self._new_content(file)
+            if found is None:
+                return
+            payload, sha, stat = found
+            table, unreadable = read_snapshot(file, payload)
+        except UnreadableFileError as exc:
+            self._reject(_rejected(file, str(exc)))
+            return
+        snap = Snapshot(file, contract, sha, self.content_sha[sha], stat.st_size, stat.st_mtime_ns, table, unreadable)
+        result = load_snapshot(self.con, snap, self.ids.next(), datetime.now(timezone.utc))
+        self.known_paths[file.rel] = (stat.st_size, stat.st_mtime_ns)
+        self.report.files.append(result)
+        if result.status == "blocked":
+            log.warning("%s blocked: %s", file.rel, result.detail)
+
+    # -- the run -------------------------------------------------------------------------------
+    def run(self) -> IngestReport:
+        files, rejected = discover(self.home.landing, self.contracts)
+        for bad in rejected:
+            self._reject(_rejected(bad, f"{bad.rel}: {bad.reason}"))
+        new = [f for f in files if not self._unchanged(f)]
+        self.report.skipped_known = len(files) - len(new)
+        self.total_bytes = sum(f.path.stat().st_size for f in new if f.path.exists())
+        for (domain, kind), group in groupby(new, key=lambda f: (f.domain, f.kind)):
+            members = list(group)
+            if kind == "events":
+                self.land_events(domain, members)
+            else:
+                for file in members:
+                    self.land_extract(file)
+                    self._advance(file.rel, file.path.stat().st_size if file.path.exists() else 0)
+        return self.report
+
+
+def ingest(
+    home: Home,
+    *,
+    contracts: Contracts | None = None,
+    progress: Progress | None = None,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+) -> IngestReport:
+    """Land what is new under `home.landing` into `home.warehouse`."""
+    if not home.landing.is_dir():
+        raise AgoraError(f"no landing zone at {home.landing} — run `agora simulate` or drop files there first")
+    started = time.perf_counter()
+    contracts = contracts or load_contracts()
+    home.ensure()
+    con = connect(home.warehouse, memory_limit=memory_limit)
+    try:
+        bootstrap(con, contracts)
+        report = Ingestor(con, home, contracts, progress, batch_bytes).run()
+    finally:
+        con.close()
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,200 @@
+"""Land a batch of one domain's event files in one transaction (DESIGN.md, guarantees 1–3).
+
+Every line becomes exactly one of: loaded into raw_<domain>.events, a duplicate of an event
+already there or earlier in the batch (same source and id), or a row of quarantine.events with
+a reason. The per-file counts are written to ops.files in the same transaction, after SQL has
+checked that they reconcile with the rows actually written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from pipelines.checks import event_classifier_sql
+from pipelines.contracts import Contracts
+from pipelines.landing import LandedFile
+from pipelines.lines import SplitLines
+from pipelines.results import FileResult
+from pipelines.warehouse import raw_schema, record_batch, transaction
+
+
+@dataclass
+class PreparedEventFile:
+    """An events file read and split, waiting for its batch."""
+
+    file: LandedFile
+    sha256: str
+    bytes: int
+    mtime_ns: int
+    lines: SplitLines
+
+
+def _lines_table(prepared: list[PreparedEventFile]) -> pa.Table:
+    parts = [
+        pa.table(
+            {
+                "file_ord": pa.array(np.full(len(p.lines.line_no), ord_, np.int32)),
+                "line_no": pa.array(p.lines.line_no),
+                "txt": p.lines.text,
+            }
+        )
+        for ord_, p in enumerate(prepared)
+    ]
+    return pa.concat_tables(parts)
+
+
+def _invalid_table(prepared: list[PreparedEventFile]) -> pa.Table:
+    rows = [(ord_, line_no, raw) for ord_, p in enumerate(prepared) for line_no, raw in p.lines.invalid]
+    return pa.table(
+        {
+            "file_ord": pa.array([r[0] for r in rows], pa.int32()),
+            "line_no": pa.array([r[1] for r in rows], pa.int64()),
+            "raw_bytes": pa.array([r[2] for r in rows], pa.binary()),
+            "raw": pa.array([r[2].decode("utf-8", errors="backslashreplace") for r in rows], pa.string()),
+        }
+    )
+
+
+def _files_table(prepared: list[PreparedEventFile]) -> pa.Table:
+    return pa.table(
+        {
+            "file_ord": pa.array(range(len(prepared)), pa.int32()),
+            "sha": [p.sha256 for p in prepared],
+            "path": [p.file.rel for p in prepared],
+            "bytes": pa.array([p.bytes for p in prepared], pa.int64()),
+            "mtime_ns": pa.array([p.mtime_ns for p in prepared], pa.int64()),
+        }
+    )
+
+
+def load_event_batch(
+    con: duckdb.DuckDBPyConnection,
+    domain: str,
+    prepared: list[PreparedEventFile],
+    contracts: Contracts,
+    batch_id: str,
+    started_at: datetime,
+) -> list[FileResult]:
+    """Land `prepared` (files of one domain) atomically and return one result per file."""
+    events = f"{raw_schema(domain)}.events"
+    _lines = _lines_table(prepared)  # noqa: F841 — read by DuckDB through the replacement scan
+    _invalid = _invalid_table(prepared)  # noqa: F841
+    _files = _files_table(prepared)  # noqa: F841
+    classifier = event_classifier_sql(contracts.event_types(domain), lines="_lines")
+    with transaction(con):
+        con.execute("SET VARIABLE batch_id = ?", [batch_id])
+        con.execute("CREATE OR REPLACE TEMP TABLE _files AS SELECT * FROM _files")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _stage AS "
+            "SELECT * EXCLUDE (txt), CASE WHEN verdict IS NOT NULL THEN rtrim(txt, chr(13) || chr(10)) END AS txt "
+            f"FROM ({classifier})"
+        )
+        con.execute(
+            f"""
+            INSERT INTO quarantine.events
+            SELECT {domain!r}, f.sha, f.path, s.line_no, s.txt, NULL,
+                   split_part(s.verdict, ':', 1),
+                   CASE WHEN strpos(s.verdict, ':') > 0 THEN substr(s.verdict, strpos(s.verdict, ':') + 1) END,
+                   getvariable('batch_id')
+            FROM _stage s JOIN _files f USING (file_ord)
+            WHERE s.verdict IS NOT NULL
+            UNION ALL
+            SELECT {domain!r}, f.sha, f.path, i.line_no, i.raw, i.raw_bytes, 'invalid_utf8', NULL,
+                   getvariable('batch_id')
+            FROM _invalid i JOIN _files f USING (file_ord)
+            """
+        )
+        # later copies of an event inside this batch (first seen wins: file order, then line)
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _later_copies AS
+            SELECT file_ord, line_no FROM _stage WHERE verdict IS NULL
+            QUALIFY row_number() OVER (PARTITION BY source, id ORDER BY file_ord, line_no) > 1
+            """
+        )
+        already_there = "" if _is_empty(con, events) else (
+            f"AND NOT EXISTS (SELECT 1 FROM {events} r WHERE r.source = s.source AND r.id = s.id)"
+        )
+        con.execute(
+            f"""
+            INSERT INTO {events}
+            SELECT s.source, s.id, s.type, s.specversion, s.time, s.subject, s.datacontenttype,
+                   s.dataschema, s.data, f.sha, s.line_no, getvariable('batch_id'), now()
+            FROM _stage s JOIN _files f USING (file_ord)
+            WHERE s.verdict IS NULL
+              AND NOT EXISTS (SELECT 1 FROM _later_copies c WHERE c.file_ord = s.file_ord AND c.line_no = s.line_no)
+              {already_there}
+            """
+        )
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _counts AS
+            WITH staged AS (
+                SELECT file_ord, count(*) AS records, count(*) FILTER (WHERE verdict IS NOT NULL) AS bad
+                FROM _stage GROUP BY ALL
+            ), invalid AS (
+                SELECT file_ord, count(*) AS bad FROM _invalid GROUP BY ALL
+            ), loaded AS (
+                SELECT _file_id AS sha, count(*) AS loaded FROM {events}
+                WHERE _batch_id = getvariable('batch_id') GROUP BY ALL
+            )
+            SELECT f.file_ord, f.sha, f.path, f.bytes, f.mtime_ns,
+                   coalesce(s.records, 0) + coalesce(i.bad, 0) AS records,
+                   coalesce(l.loaded, 0) AS loaded,
+                   coalesce(s.bad, 0) + coalesce(i.bad, 0) AS quarantined
+            FROM _files f
+            LEFT JOIN staged s USING (file_ord)
+            LEFT JOIN invalid i USING (file_ord)
+            LEFT JOIN loaded l USING (sha)
+            """
+        )
+        con.execute(
+            f"""
+            INSERT INTO ops.files
+            SELECT sha, sha, path, {domain!r}, 'events', NULL, NULL, bytes, records, loaded,
+                   records - loaded - quarantined, quarantined, 'landed', NULL,
+                   getvariable('batch_id'), now()
+            FROM _counts
+            """
+        )
+        con.execute("INSERT INTO ops.paths SELECT path, sha, bytes, mtime_ns, now() FROM _counts")
+        _assert_reconciled(con, domain)
+        record_batch(con, batch_id, "events", domain, started_at)
+        rows = con.execute(
+            "SELECT file_ord, records, loaded, records - loaded - quarantined, quarantined FROM _counts ORDER BY file_ord"
+        ).fetchall()
+        con.execute("DROP TABLE _stage; DROP TABLE _later_copies; DROP TABLE _counts; DROP TABLE _files")
+    results = []
+    for file_ord, records, loaded, duplicates, quarantined in rows:
+        p = prepared[file_ord]
+        results.append(
+            FileResult(
+                rel=p.file.rel, domain=domain, kind="events", dataset=p.file.dataset, sha256=p.sha256,
+                bytes=p.bytes, records=records, loaded=loaded, duplicates=duplicates, quarantined=quarantined,
+            )
+        )
+    return results
+
+
+def _is_empty(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})").fetchone() == (True,)
+
+
+def _assert_reconciled(con: duckdb.DuckDBPyConnection, domain: str) -> None:
+    """Abort the transaction unless quarantine rows match the counts about to be committed."""
+    con.execute(
+        f"""
+        SELECT CASE WHEN c.quarantined <> coalesce(q.n, 0) OR c.loaded > c.records - c.quarantined
+                    THEN error('reconciliation failed for ' || c.path) END
+        FROM _counts c
+        LEFT JOIN (
+            SELECT file_id AS sha, count(*) AS n FROM quarantine.events
+            WHERE batch_id = getvariable('batch_id') AND domain = {domain!r} GROUP BY ALL
+        ) q USING (sha)
+        """
+    ).fetchall()
