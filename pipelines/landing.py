@@ -7,6 +7,8 @@ Layout (DESIGN.md):
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -83,7 +85,8 @@ def discover(landing: Path, contracts: Contracts) -> tuple[list[LandedFile], lis
     """Every data file under `landing`, in sorted path order (the order files are loaded in)."""
     files: list[LandedFile] = []
     rejected: list[Rejected] = []
-    for path in sorted(p for p in landing.rglob("*") if p.is_file()):
+    paths = [Path(root) / name for root, _, names in os.walk(landing, followlinks=True) for name in names]
+    for path in sorted(p for p in paths if p.is_file()):
         found = classify(path, landing, contracts)
         if isinstance(found, LandedFile):
             files.append(found)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from pipelines import arrow
 from pipelines.errors import AgoraError
 
 _CHUNK = 1 << 24
@@ -90,4 +91,4 @@ def split_lines(data: bytes) -> SplitLines:
     keep = np.ones(n, bool)
     keep[bad] = False
     invalid = [(i + 1, bytes(data[offsets[i] : offsets[i + 1]]).rstrip(b"\r\n")) for i in bad]
-    return SplitLines(line_no[keep], array.filter(pa.array(keep)), invalid)
+    return SplitLines(line_no[keep], array.filter(arrow.bools(keep)), invalid)

@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from pipelines import arrow
 from pipelines.checks import event_classifier_sql
 from pipelines.contracts import Contracts
 from pipelines.landing import LandedFile
@@ -38,8 +39,8 @@ def _lines_table(prepared: list[PreparedEventFile]) -> pa.Table:
     parts = [
         pa.table(
             {
-                "file_ord": pa.array(np.full(len(p.lines.line_no), ord_, np.int32)),
-                "line_no": pa.array(p.lines.line_no),
+                "file_ord": arrow.ints(np.full(len(p.lines.line_no), ord_, np.int32), np.int32),
+                "line_no": arrow.ints(p.lines.line_no),
                 "txt": p.lines.text,
             }
         )
@@ -52,10 +53,10 @@ def _invalid_table(prepared: list[PreparedEventFile]) -> pa.Table:
     rows = [(ord_, line_no, raw) for ord_, p in enumerate(prepared) for line_no, raw in p.lines.invalid]
     return pa.table(
         {
-            "file_ord": pa.array([r[0] for r in rows], pa.int32()),
-            "line_no": pa.array([r[1] for r in rows], pa.int64()),
-            "raw_bytes": pa.array([r[2] for r in rows], pa.binary()),
-            "raw": pa.array([r[2].decode("utf-8", errors="backslashreplace") for r in rows], pa.string()),
+            "file_ord": arrow.ints([r[0] for r in rows], np.int32),
+            "line_no": arrow.ints([r[1] for r in rows]),
+            "raw_bytes": arrow.binaries([r[2] for r in rows]),
+            "raw": arrow.strings([r[2].decode("utf-8", errors="backslashreplace") for r in rows]),
         }
     )
 
@@ -63,11 +64,11 @@ def _invalid_table(prepared: list[PreparedEventFile]) -> pa.Table:
 def _files_table(prepared: list[PreparedEventFile]) -> pa.Table:
     return pa.table(
         {
-            "file_ord": pa.array(range(len(prepared)), pa.int32()),
-            "sha": [p.sha256 for p in prepared],
-            "path": [p.file.rel for p in prepared],
-            "bytes": pa.array([p.bytes for p in prepared], pa.int64()),
-            "mtime_ns": pa.array([p.mtime_ns for p in prepared], pa.int64()),
+            "file_ord": arrow.ints(range(len(prepared)), np.int32),
+            "sha": arrow.strings([p.sha256 for p in prepared]),
+            "path": arrow.strings([p.file.rel for p in prepared]),
+            "bytes": arrow.ints([p.bytes for p in prepared]),
+            "mtime_ns": arrow.ints([p.mtime_ns for p in prepared]),
         }
     )
 
@@ -82,13 +83,13 @@ def load_event_batch(
 ) -> list[FileResult]:
     """Land `prepared` (files of one domain) atomically and return one result per file."""
     events = f"{raw_schema(domain)}.events"
-    _lines = _lines_table(prepared)  # noqa: F841 — read by DuckDB through the replacement scan
-    _invalid = _invalid_table(prepared)  # noqa: F841
-    _files = _files_table(prepared)  # noqa: F841
+    con.register("_lines", _lines_table(prepared))
+    con.register("_invalid", _invalid_table(prepared))
+    con.register("_files_in", _files_table(prepared))
     classifier = event_classifier_sql(contracts.event_types(domain), lines="_lines")
     with transaction(con):
         con.execute("SET VARIABLE batch_id = ?", [batch_id])
-        con.execute("CREATE OR REPLACE TEMP TABLE _files AS SELECT * FROM _files")
+        con.execute("CREATE OR REPLACE TEMP TABLE _files AS SELECT * FROM _files_in")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _stage AS "
             "SELECT * EXCLUDE (txt), CASE WHEN verdict IS NOT NULL THEN rtrim(txt, chr(13) || chr(10)) END AS txt "
@@ -169,6 +170,8 @@ def load_event_batch(
             "SELECT file_ord, records, loaded, records - loaded - quarantined, quarantined FROM _counts ORDER BY file_ord"
         ).fetchall()
         con.execute("DROP TABLE _stage; DROP TABLE _later_copies; DROP TABLE _counts; DROP TABLE _files")
+    for view in ("_lines", "_invalid", "_files_in"):
+        con.unregister(view)
     results = []
     for file_ord, records, loaded, duplicates, quarantined in rows:
         p = prepared[file_ord]

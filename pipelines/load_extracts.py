@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from pipelines import arrow
 from pipelines.checks import extract_cast_sql, quote_ident, quote_literal
 from pipelines.consumers import declared_consumers
 from pipelines.contracts import ExtractContract
@@ -68,7 +69,7 @@ def _csv_python(data: bytes) -> tuple[pa.Table, list[tuple[int, str]]]:
         numbers.append(number)
         for name, value in zip(header, row, strict=True):
             columns[name].append(value)
-    table = pa.table({**{k: pa.array(v, pa.string()) for k, v in columns.items()}, ROW_NO: pa.array(numbers, pa.int64())})
+    table = pa.table({**{k: arrow.strings(v) for k, v in columns.items()}, ROW_NO: arrow.ints(numbers)})
     return table, bad
 
 
@@ -77,10 +78,10 @@ def read_snapshot(file: LandedFile, payload: bytes) -> tuple[pa.Table, list[tupl
     name = file.path.name
     if name.endswith(".parquet"):
         try:
-            table = pq.read_table(pa.BufferReader(payload))
+            table = pq.ParquetFile(pa.BufferReader(payload)).read()
         except (pa.ArrowInvalid, OSError) as exc:
             raise UnreadableFileError(f"{file.rel}: not a readable Parquet file ({exc})") from None
-        return table.append_column(ROW_NO, pa.array(range(1, table.num_rows + 1), pa.int64())), []
+        return table.append_column(ROW_NO, arrow.ints(range(1, table.num_rows + 1))), []
     data = payload
     if name.endswith(".gz"):
         try:
@@ -114,7 +115,7 @@ def read_snapshot(file: LandedFile, payload: bytes) -> tuple[pa.Table, list[tupl
         raise UnreadableFileError(f"{file.rel}: not a readable CSV file ({str(exc).splitlines()[0]})") from None
     if bad:
         return _csv_python(data)
-    return table.append_column(ROW_NO, pa.array(range(1, table.num_rows + 1), pa.int64())), []
+    return table.append_column(ROW_NO, arrow.ints(range(1, table.num_rows + 1))), []
 
 
 def _arrow_kind(dtype: pa.DataType) -> str:
@@ -145,12 +146,12 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snap: Snapshot, batch_id: str,
         rel=snap.file.rel, domain=contract.domain, kind="extract", dataset=contract.name,
         sha256=snap.sha256, bytes=snap.bytes,
     )
-    _snap = snap.table  # noqa: F841 — read by DuckDB through the replacement scan
+    con.register("_snap_in", snap.table)
     problems, added, missing = compare_schema(contract, snap.table)
     with transaction(con):
         con.execute("SET VARIABLE batch_id = ?", [batch_id])
         con.execute("SET VARIABLE snapshot_at = ?::TIMESTAMPTZ", [snap.file.snapshot_at])
-        con.execute("CREATE OR REPLACE TEMP TABLE _snap AS SELECT * FROM _snap")
+        con.execute("CREATE OR REPLACE TEMP TABLE _snap AS SELECT * FROM _snap_in")
         unreadable = [(n, t, "invalid_row", "wrong number of fields") for n, t in snap.unreadable_rows]
         if problems:
             consumers = declared_consumers(contract.name, missing or None)
@@ -174,6 +175,7 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snap: Snapshot, batch_id: str,
         _record_file(con, snap, result)
         record_batch(con, batch_id, "extract", contract.domain, started_at)
         con.execute("DROP TABLE _snap")
+    con.unregister("_snap_in")
     return result
 
 
@@ -223,12 +225,15 @@ def _add_columns(con: duckdb.DuckDBPyConnection, snap: Snapshot, added: list[str
         )
 
 
+def _cast_name(column: str) -> str:
+    return quote_ident(f"__cast_{column}")
+
+
 def _row_rules(contract: ExtractContract, types: dict[str, str]) -> str:
     branches = []
     for column in contract.columns:
-        ident = quote_ident(column.name)
-        cast = f"c.{ident}"
-        source = f"s.{ident}"
+        cast = _cast_name(column.name)
+        source = quote_ident(column.name)
         is_text = types[column.name] == "VARCHAR"
         empty = f"({source} IS NULL OR trim({source}) = '')" if is_text else f"{source} IS NULL"
         if column.required:
@@ -245,32 +250,35 @@ def _load_rows(
 ) -> None:
     contract = snap.contract
     types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _snap)").fetchall())
-    casts = ", ".join(f"{extract_cast_sql(contract, c.name, types[c.name])} AS {quote_ident(c.name)}" for c in contract.columns)
+    casts = ", ".join(f"{extract_cast_sql(contract, c.name, types[c.name])} AS {_cast_name(c.name)}" for c in contract.columns)
     extras = [name for name in types if name != ROW_NO and contract.column(name) is None]
-    extra_sql = "".join(f", s.{quote_ident(n)}" for n in extras)
-    pk = ", ".join(f"c.{quote_ident(k)}" for k in contract.primary_key)
-    content = ", ".join(f"c.{quote_ident(c.name)}" for c in contract.columns)
+    pk = ", ".join(quote_ident(k) for k in contract.primary_key)
+    content = ", ".join(quote_ident(c.name) for c in contract.columns)
+    landed = ", ".join(f"{_cast_name(c.name)} AS {quote_ident(c.name)}" for c in contract.columns)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _rows AS
-        WITH cast_rows AS (
-            SELECT s._row_no, {casts} FROM _snap s
-        ), checked AS (
-            SELECT c.*, {_row_rules(contract, types)} AS verdict, {_row_json([n for n in types if n != ROW_NO])} AS raw {extra_sql}
-            FROM _snap s JOIN cast_rows c USING (_row_no)
-        )
-        SELECT *,
-            CASE WHEN verdict IS NULL THEN row_number() OVER (PARTITION BY verdict IS NULL, {pk} ORDER BY _row_no) END AS pk_rank,
-            CASE WHEN verdict IS NULL THEN hash({content}) = first_value(hash({content})) OVER (PARTITION BY verdict IS NULL, {pk} ORDER BY _row_no) END AS same_as_first
-        FROM checked c
+        SELECT _row_no, {landed}{"".join(", " + quote_ident(n) for n in extras)}, verdict, FALSE AS is_copy
+        FROM (SELECT *, {_row_rules(contract, types)} AS verdict FROM (SELECT *, {casts} FROM _snap))
         """
     )
+    # one row per key: later copies of a row are duplicates; other values under a seen key are not
     con.execute(
-        """
-        UPDATE _rows SET verdict = 'duplicate_key:' || 'same key as an earlier row with other values'
-        WHERE pk_rank > 1 AND NOT same_as_first
+        f"""
+        CREATE OR REPLACE TEMP TABLE _keys AS
+        SELECT {pk}, min(_row_no) AS first_row, count(DISTINCT hash({content})) AS variants
+        FROM _rows WHERE verdict IS NULL GROUP BY ALL HAVING count(*) > 1
         """
     )
+    if con.execute("SELECT count(*) FROM _keys").fetchone() != (0,):
+        key_match = " AND ".join(f"r.{quote_ident(k)} = k.{quote_ident(k)}" for k in contract.primary_key)
+        con.execute(
+            f"""
+            UPDATE _rows r SET is_copy = k.variants = 1,
+                verdict = CASE WHEN k.variants > 1 THEN 'duplicate_key:same key as an earlier row with other values' END
+            FROM _keys k WHERE {key_match} AND r._row_no <> k.first_row
+            """
+        )
     pk_match = " AND ".join(f"t.{quote_ident(k)} = r.{quote_ident(k)}" for k in contract.primary_key)
     columns = [quote_ident(c.name) for c in contract.columns] + [quote_ident(n) for n in extras]
     con.execute(
@@ -278,17 +286,17 @@ def _load_rows(
         INSERT INTO {target} ({', '.join(columns)}, _snapshot_at, _file_id, _row_no, _batch_id)
         SELECT {', '.join('r.' + c for c in columns)}, getvariable('snapshot_at'), ?, r._row_no, getvariable('batch_id')
         FROM _rows r
-        WHERE r.verdict IS NULL AND r.pk_rank = 1
+        WHERE r.verdict IS NULL AND NOT r.is_copy
           AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t._snapshot_at = getvariable('snapshot_at') AND {pk_match})
         """,
         [snap.sha256],
     )
     con.execute(
-        """
+        f"""
         INSERT INTO quarantine.extract_rows
-        SELECT ?, ?, ?, getvariable('snapshot_at'), _row_no, raw,
-               split_part(verdict, ':', 1), substr(verdict, strpos(verdict, ':') + 1), getvariable('batch_id')
-        FROM _rows WHERE verdict IS NOT NULL
+        SELECT ?, ?, ?, getvariable('snapshot_at'), r._row_no, {_row_json([n for n in snap.table.column_names if n != ROW_NO])},
+               split_part(r.verdict, ':', 1), substr(r.verdict, strpos(r.verdict, ':') + 1), getvariable('batch_id')
+        FROM _rows r JOIN _snap s USING (_row_no) WHERE r.verdict IS NOT NULL
         """,
         [contract.name, snap.sha256, snap.file.rel],
     )
@@ -304,7 +312,7 @@ def _load_rows(
     assert counts is not None
     result.records, result.loaded, result.quarantined = (int(v) for v in counts)
     result.duplicates = result.records - result.loaded - result.quarantined
-    con.execute("DROP TABLE _rows")
+    con.execute("DROP TABLE _rows; DROP TABLE _keys")
 
 
 def _record_file(con: duckdb.DuckDBPyConnection, snap: Snapshot, result: FileResult) -> None:
