@@ -22,7 +22,7 @@ ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 # is read from its text with cheap string tests instead of re-parsing it: measured on 2M events,
 # a first-character test costs a seventh of json_type().
 def _is_string(v: str) -> str:
-    return f"left({v}, 1) = '\"'"
+    return f"starts_with({v}, '\"')"
 
 
 def _unquoted(v: str) -> str:
@@ -30,12 +30,16 @@ def _unquoted(v: str) -> str:
     return f"CASE WHEN strpos({v}, '\\') = 0 THEN {v}[2:-2] ELSE {v} ->> '$' END"
 
 
-def _timestamp_ok(t: str) -> str:
+def _rfc3339_shape(t: str) -> str:
+    """Date, 'T', time and an explicit offset: what DuckDB's cast alone would not insist on."""
     return (
         f"(length({t}) >= 20 AND substr({t}, 11, 1) IN ('T', 't', ' ') "
-        f"AND (right({t}, 1) IN ('Z', 'z') OR substr({t}, -6, 1) IN ('+', '-')) "
-        f"AND try_cast({t} AS TIMESTAMPTZ) IS NOT NULL)"
+        f"AND (right({t}, 1) IN ('Z', 'z') OR substr({t}, -6, 1) IN ('+', '-')))"
     )
+
+
+def _timestamp_ok(t: str) -> str:
+    return f"({_rfc3339_shape(t)} AND try_cast({t} AS TIMESTAMPTZ) IS NOT NULL)"
 
 
 def _type_ok(v: str, ftype: str) -> str:
@@ -104,37 +108,43 @@ def _field_rules(value: str, field: Field, label: str) -> list[tuple[str, str]]:
 def event_classifier_sql(contracts: list[EventContract], lines: str = "_lines") -> str:
     """SELECT classifying every line of `lines` against the domain's event contracts."""
     known = tuple(sorted(c.type for c in contracts))
-    branches: list[tuple[str, str]] = [
-        ("e IS NULL", "invalid_json"),
+    # Precise envelope rules, in reporting order; walked only by lines that fail the cheap test
+    # below (measured on 750k lines: the cheap test costs a third of walking these for all).
+    envelope: list[tuple[str, str]] = [
         (
             "e.specversion IS NULL AND e.id IS NULL AND e.source IS NULL AND e.type IS NULL "
             "AND json_type(txt) <> 'OBJECT'",
             "invalid_json:not an object",
         ),
     ]
-    branches += [(f"e.{attr} IS NULL", f"missing_required:{attr}") for attr in REQUIRED_ATTRIBUTES]
-    branches += [(f"NOT {_is_string(f'e.{attr}')}", f"wrong_type:{attr}") for attr in REQUIRED_ATTRIBUTES]
-    branches += [(f"{attr} = ''", f"missing_required:{attr}") for attr in ("id", "source", "type")]
-    branches.append((f"NOT {_timestamp_ok('time_text')}", "wrong_type:time"))
-    branches.append((f"specversion <> {quote_literal(SPEC_VERSION)}", "unsupported_specversion"))
-    branches.append((f"type NOT IN {_in_list(known)}" if known else "TRUE", "unknown_type:\x00"))
-    branches.append(("e.data IS NULL", "missing_required:data"))
-    branches.append(("left(e.data, 1) <> '{'", "wrong_type:data"))
-    # one nested CASE per type: a row is tested only against its own type's rules
-    for contract in sorted(contracts, key=lambda c: c.type):
-        rules = [rule for f in contract.fields for rule in _field_rules(f"d.{quote_ident(f.name)}", f, f"data.{f.name}")]
-        if rules:
-            inner = " ".join(f"WHEN {c} THEN {quote_literal(v)}" for c, v in rules)
-            branches.append((f"type = {quote_literal(contract.type)}", f"\x01CASE {inner} END"))
+    envelope += [(f"e.{attr} IS NULL", f"missing_required:{attr}") for attr in REQUIRED_ATTRIBUTES]
+    envelope += [(f"NOT {_is_string(f'e.{attr}')}", f"wrong_type:{attr}") for attr in REQUIRED_ATTRIBUTES]
+    envelope += [(f"{attr} = ''", f"missing_required:{attr}") for attr in ("id", "source", "type")]
+    envelope.append(("time IS NULL", "wrong_type:time"))
+    envelope.append((f"specversion <> {quote_literal(SPEC_VERSION)}", "unsupported_specversion"))
+    envelope.append((f"type NOT IN {_in_list(known)}" if known else "TRUE", "unknown_type:\x00"))
+    envelope.append(("e.data IS NULL", "missing_required:data"))
+    envelope.append(("NOT starts_with(e.data, '{')", "wrong_type:data"))
+    cheap = " OR ".join(
+        [f"{a} IS NULL" for a in ("specversion", "id", "source", "type", "time")]
+        + [f"{a} = ''" for a in ("id", "source", "type")]
+        + [f"specversion <> {quote_literal(SPEC_VERSION)}", f"type NOT IN {_in_list(known)}" if known else "TRUE", "d IS NULL"]
+    )
 
     def verdict_sql(verdict: str) -> str:
-        if verdict.startswith("\x01"):  # already SQL
-            return verdict[1:]
         if verdict.endswith("\x00"):  # the detail is the offending value itself
             return f"{quote_literal(verdict[:-1])} || type"
         return quote_literal(verdict)
 
-    case = "CASE\n" + "\n".join(f"    WHEN {c} THEN {verdict_sql(v)}" for c, v in branches) + "\n  END"
+    precise = "CASE " + " ".join(f"WHEN {c} THEN {verdict_sql(v)}" for c, v in envelope) + " END"
+    branches = [("e IS NULL", "'invalid_json'"), (cheap, precise)]
+    # one nested CASE per type: a line is tested only against its own type's rules
+    for contract in sorted(contracts, key=lambda c: c.type):
+        rules = [rule for f in contract.fields for rule in _field_rules(f"d.{quote_ident(f.name)}", f, f"data.{f.name}")]
+        if rules:
+            inner = " ".join(f"WHEN {c} THEN {quote_literal(v)}" for c, v in rules)
+            branches.append((f"type = {quote_literal(contract.type)}", f"CASE {inner} END"))
+    case = "CASE\n" + "\n".join(f"    WHEN {c}\n      THEN {v}" for c, v in branches) + "\n  END"
     strings = ",\n    ".join(
         f"CASE WHEN {_is_string(f'e.{a}')} THEN {_unquoted(f'e.{a}')} END AS {a if a != 'time' else 'time_text'}"
         for a in REQUIRED_ATTRIBUTES
@@ -146,15 +156,17 @@ WITH parsed AS (
   SELECT file_ord, line_no, txt,
     CASE WHEN json_valid(txt) THEN json_transform(txt, {quote_literal(_envelope_structure())}) END AS e
   FROM {lines}
-), typed AS (
+), strings AS (
   SELECT file_ord, line_no, txt, e,
     {strings},
-    CASE WHEN left(e.data, 1) = '{{' THEN json_transform(e.data, {quote_literal(_payload_structure(contracts))}) END AS d
+    CASE WHEN starts_with(e.data, '{{') THEN json_transform(e.data, {quote_literal(_payload_structure(contracts))}) END AS d
   FROM parsed
+), typed AS (
+  SELECT *, CASE WHEN {_rfc3339_shape('time_text')} THEN try_cast(time_text AS TIMESTAMPTZ) END AS time
+  FROM strings
 )
 SELECT
-  file_ord, line_no, txt, specversion, id, source, type,
-  try_cast(time_text AS TIMESTAMPTZ) AS time,
+  file_ord, line_no, txt, specversion, id, source, type, time,
   e.subject AS subject, e.datacontenttype AS datacontenttype, e.dataschema AS dataschema,
   e.data AS data,
   {case} AS verdict

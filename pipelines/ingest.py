@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from itertools import groupby
@@ -39,10 +41,12 @@ class _BatchIds:
     def __init__(self) -> None:
         self.stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
         self.n = 0
+        self.lock = threading.Lock()
 
     def next(self) -> str:
-        self.n += 1
-        return f"{self.stamp}-{self.n:05d}"
+        with self.lock:
+            self.n += 1
+            return f"{self.stamp}-{self.n:05d}"
 
 
 def _read(file: LandedFile) -> tuple[bytes, os.stat_result]:
@@ -65,8 +69,11 @@ class Ingestor:
     """One ingest run against one warehouse connection."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, home: Home, contracts: Contracts,
-                 progress: Progress | None, batch_bytes: int) -> None:
-        self.con = con
+                 progress: Progress | None, batch_bytes: int, workers: int = 2) -> None:
+        self.main = con
+        self.local = threading.local()
+        self.lock = threading.RLock()
+        self.workers = workers
         self.home = home
         self.contracts = contracts
         self.progress = progress or (lambda label, done, total: None)
@@ -81,6 +88,19 @@ class Ingestor:
         self.done_bytes = 0
         self.total_bytes = 0
 
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """This thread's connection: domains land in parallel, each on its own cursor."""
+        return getattr(self.local, "con", None) or self.main
+
+    def _in_worker(self, work: Callable[..., None], *args: object) -> None:
+        self.local.con = self.main.cursor()
+        try:
+            work(*args)
+        finally:
+            self.local.con.close()
+            self.local.con = None
+
     # -- what is new -------------------------------------------------------------------------
     def _unchanged(self, file: LandedFile) -> bool:
         try:
@@ -94,11 +114,13 @@ class Ingestor:
         payload, stat = _read(file)
         content = hashlib.sha256(payload).hexdigest()
         sha = file_identity(content, file.dataset, file.snapshot_at)
-        self.content_sha[sha] = content
-        if sha in self.known_shas:
+        with self.lock:
+            self.content_sha[sha] = content
+            replay = sha in self.known_shas
+            self.known_shas.add(sha)
+        if replay:
             self._record_replay(file, sha, stat)
             return None
-        self.known_shas.add(sha)
         return payload, sha, stat
 
     def _record_replay(self, file: LandedFile, sha: str, stat: os.stat_result) -> None:
@@ -119,8 +141,9 @@ class Ingestor:
         self.report.files.append(result)
 
     def _advance(self, label: str, size: int) -> None:
-        self.done_bytes += size
-        self.progress(label, self.done_bytes, self.total_bytes)
+        with self.lock:
+            self.done_bytes += size
+            self.progress(label, self.done_bytes, self.total_bytes)
 
     # -- events --------------------------------------------------------------------------------
     def _prepared_events(self, files: list[LandedFile]) -> Iterator[PreparedEventFile]:
@@ -137,7 +160,8 @@ class Ingestor:
                 continue
             yield PreparedEventFile(file, sha, stat.st_size, stat.st_mtime_ns, lines)
 
-    def land_events(self, domain: str, files: list[LandedFile]) -> None:
+    def land_events(self, files: list[LandedFile]) -> None:
+        domain = files[0].domain
         batch: list[PreparedEventFile] = []
         size = 0
         for prepared in self._prepared_events(files):
@@ -185,15 +209,24 @@ class Ingestor:
         new = [f for f in files if not self._unchanged(f)]
         self.report.skipped_known = len(files) - len(new)
         self.total_bytes = sum(f.path.stat().st_size for f in new if f.path.exists())
-        for (domain, kind), group in groupby(new, key=lambda f: (f.domain, f.kind)):
+        # Domains are independent (own raw tables; shared ops tables only take appends), so two
+        # land at once: one's single-threaded steps (reading, hashing, committing) overlap the
+        # other's parallel SQL. Within a domain, files still land in path order.
+        jobs: list[tuple[Callable[..., None], list[LandedFile]]] = []
+        for (_, kind), group in groupby(new, key=lambda f: (f.domain, f.kind)):
             members = list(group)
-            if kind == "events":
-                self.land_events(domain, members)
-            else:
-                for file in members:
-                    self.land_extract(file)
-                    self._advance(file.rel, file.path.stat().st_size if file.path.exists() else 0)
+            jobs.append((self.land_events if kind == "events" else self.land_extracts, members))
+        jobs.sort(key=lambda job: -sum(f.path.stat().st_size for f in job[1] if f.path.exists()))
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for future in [pool.submit(self._in_worker, work, members) for work, members in jobs]:
+                future.result()
+        self.report.files.sort(key=lambda r: r.rel)
         return self.report
+
+    def land_extracts(self, files: list[LandedFile]) -> None:
+        for file in files:
+            self.land_extract(file)
+            self._advance(file.rel, file.path.stat().st_size if file.path.exists() else 0)
 
 
 def ingest(
