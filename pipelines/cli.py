@@ -139,41 +139,16 @@ def ingest(home: Home, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, default=str))
     else:
-        _print_ingest(home, report)
+        from pipelines.reporting import print_ingest
+
+        print_ingest(home, report)
     if any(not f.balanced for f in report.files if f.status in ("landed", "blocked")):
         _fail("some files do not reconcile; see ops.file_reconciliation")
 
 
-def _print_ingest(home: Home, report: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table(title=f"Landed into {home.warehouse}")
-    for column in ("domain", "files", "records", "loaded", "duplicates", "quarantined"):
-        table.add_column(column, justify="left" if column == "domain" else "right")
-    for domain, row in report.by_domain().items():
-        table.add_row(domain, *(f"{row[k]:,}" for k in ("files", "records", "loaded", "duplicates", "quarantined")))
-    totals = report.totals()
-    table.add_section()
-    table.add_row("total", *(f"{totals[k]:,}" for k in ("files", "records", "loaded", "duplicates", "quarantined")), style="bold")
-    console.print(table)
-    rate = totals["records"] / report.seconds if report.seconds else 0
-    console.print(f"{report.seconds:.1f} s ({rate:,.0f} records/s); {totals['unchanged_files']} files unchanged, "
-                  f"{totals['replayed_files']} replayed (same bytes), {totals['rejected_files']} rejected, "
-                  f"{totals['blocked_files']} blocked")
-    for f in report.files:
-        if f.status == "blocked":
-            console.print(f"[red]blocked[/red] {f.rel}: {f.detail}")
-        elif f.status == "rejected":
-            console.print(f"[red]rejected[/red] {f.detail}")
-        elif f.schema_change and f.schema_change.get("change") == "additive":
-            console.print(f"[yellow]additive[/yellow] {f.rel}: {f.detail}")
-
-
 @main.command()
-@click.option("--days", type=click.IntRange(1, 3650), default=14, show_default=True)
-@click.option("--scale", type=click.FloatRange(0.01, 10000), default=1.0, show_default=True)
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True)
+@click.option("--scale", type=click.FloatRange(0.01, 10000), default=2.0, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.pass_obj
 @expected_errors

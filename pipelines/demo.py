@@ -7,7 +7,6 @@ import sys
 from datetime import date
 
 from rich.console import Console
-from rich.table import Table
 
 from pipelines.errors import AgoraError
 from pipelines.home import Home
@@ -25,8 +24,9 @@ def reset_home(home: Home) -> None:
     (home.root / MARKER).write_text("created by agora demo; `agora demo` may empty this folder\n")
 
 
-def run_demo(home: Home, *, days: int = 14, scale: float = 1.0, seed: int = 7) -> None:
+def run_demo(home: Home, *, days: int = 30, scale: float = 2.0, seed: int = 7) -> None:
     from pipelines.ingest import ingest
+    from pipelines.reporting import print_ingest
     from pipelines.simulator import SimulationConfig, simulate
     from pipelines.warehouse import connect
 
@@ -39,32 +39,22 @@ def run_demo(home: Home, *, days: int = 14, scale: float = 1.0, seed: int = 7) -
     console.print(f"{len(manifest['files'])} files, {totals['lines']:,} event lines into {home.landing}")
     console.rule("[bold]2/2 land everything")
     report = ingest(home)
-    t = report.totals()
-    console.print(
-        f"{t['records']:,} records read: {t['loaded']:,} loaded, {t['duplicates']:,} duplicates, "
-        f"{t['quarantined']:,} quarantined ({report.seconds:.1f} s); {t['blocked_files']} snapshot(s) blocked"
-    )
+    print_ingest(home, report, console)
     con = connect(home.warehouse, read_only=True)
     try:
-        rows = con.execute(
-            "SELECT table_schema || '.' || table_name, estimated_size FROM duckdb_tables() "
-            "WHERE table_schema LIKE 'raw_%' OR table_schema IN ('ops', 'quarantine') ORDER BY 1"
+        reasons = con.execute(
+            "SELECT reason, count(*) FROM (SELECT reason FROM quarantine.events "
+            "UNION ALL SELECT reason FROM quarantine.extract_rows) GROUP BY ALL ORDER BY 2 DESC"
         ).fetchall()
-        counts = {name: con.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name, _ in rows}  # type: ignore[index]
     finally:
         con.close()
-    table = Table(title="What landed")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, _ in rows:
-        table.add_row(name, f"{counts[name]:,}")
-    console.print(table)
-    for f in report.files:
-        if f.status == "blocked":
-            console.print(f"[red]blocked[/red] {f.rel}: {f.detail}")
-        elif f.schema_change:
-            console.print(f"[yellow]additive[/yellow] {f.rel}: {f.detail}")
-    console.print(f"\nwarehouse: {home.warehouse}")
-    console.print("look at:   ops.files (every file's fate), quarantine.events / quarantine.extract_rows (why)")
-    console.print(f"try:       duckdb -readonly {home.warehouse} \"select * from ops.file_reconciliation\"")
+    console.print("quarantined by reason: " + ", ".join(f"{reason} {n:,}" for reason, n in reasons))
+    console.print(f"\nwarehouse:  {home.warehouse}")
+    console.print(f"landing:    {home.landing}  (ground truth of the injected dirt: {home.manifest})")
+    console.print("look at:    ops.file_reconciliation (every file's fate), ops.files, ops.schema_changes,")
+    console.print("            quarantine.events and quarantine.extract_rows (what was set aside, and why)")
+    console.print(
+        f"""try:        .venv/bin/python -c "import duckdb; duckdb.connect('{home.warehouse}', read_only=True)"""
+        """.sql('select * from ops.file_reconciliation').show()\""""
+    )
     sys.stdout.flush()

@@ -133,7 +133,7 @@ class Ingestor:
                                             detail="same bytes already landed"))
 
     def _reject(self, result: FileResult) -> None:
-        log.warning("%s", result.detail)
+        log.info("rejected %s", result.detail)
         with transaction(self.con):
             self.con.execute("DELETE FROM ops.rejected_files WHERE path = ?", [result.rel])
             self.con.execute("INSERT INTO ops.rejected_files VALUES (?, ?, ?, now())",
@@ -199,7 +199,7 @@ class Ingestor:
         self.known_paths[file.rel] = (stat.st_size, stat.st_mtime_ns)
         self.report.files.append(result)
         if result.status == "blocked":
-            log.warning("%s blocked: %s", file.rel, result.detail)
+            log.info("%s blocked: %s", file.rel, result.detail)
 
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> IngestReport:
