@@ -16,7 +16,7 @@ from pathlib import Path
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
-import dlt  # noqa: E402
+import dlt
 
 
 def _events(files: list[Path], limit: int) -> Iterator[dict]:

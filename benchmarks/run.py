@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -111,8 +111,11 @@ def add_delta(home: Path, fraction_of: int, seed: int) -> int:
     shutil.rmtree(delta_home, ignore_errors=True)
     per_day_at_scale_1 = 1240
     scale = max(0.05, fraction_of / per_day_at_scale_1)
-    simulate(delta_home / "landing", delta_home / "manifest.json",
-             SimulationConfig(days=1, scale=scale, seed=seed, start=date(2026, 11, 15), dirt=1.0))
+    simulate(
+        delta_home / "landing",
+        delta_home / "manifest.json",
+        SimulationConfig(days=1, scale=scale, seed=seed, start=date(2026, 11, 15), dirt=1.0),
+    )
     lines = 0
     for source in sorted((delta_home / "landing").glob("*/events/*")):
         data = gzip.decompress(source.read_bytes()) if source.name.endswith(".gz") else source.read_bytes()
@@ -130,12 +133,24 @@ def remove_delta(home: Path) -> None:
 
 
 def machine() -> dict[str, str]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
     return {
-        "cpu": cpu, "cores": str(os.cpu_count()), "memory": f"{mem_kb / 1024 / 1024:.0f} GiB",
-        "python": platform.python_version(), "duckdb": duckdb.__version__, "os": platform.platform(),
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": f"{mem_kb / 1024 / 1024:.0f} GiB",
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "os": platform.platform(),
     }
 
 
@@ -152,7 +167,7 @@ def main() -> None:
     workdir: Path = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     repeat = 1 if args.quick else args.repeat
-    results: dict = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(), "quick": args.quick}
+    results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "quick": args.quick}
 
     # 1. ~2M events: bare DuckDB vs agora ingest vs dlt, same files -------------------------
     m2 = simulated(workdir, "m2", SimulationConfig(days=30, scale=2 if args.quick else 54, seed=7))
@@ -174,16 +189,25 @@ def main() -> None:
     results["throughput"] = {
         "lines": lines,
         "bytes": sum(p.stat().st_size for p in (m2 / "landing").glob("*/events/*")),
-        "bare_seconds": bare_s, "bare_rows": bare[0].output["rows"],
-        "agora_seconds": ours_s, "agora_wall_seconds": ours_wall,
+        "bare_seconds": bare_s,
+        "bare_rows": bare[0].output["rows"],
+        "agora_seconds": ours_s,
+        "agora_wall_seconds": ours_wall,
         "agora_peak_rss_mb": max(r.peak_rss_mb for r in ours),
         "agora_totals": ours[0].output["totals"],
-        "agora_full_seconds": full.output["seconds"], "agora_full_records": full.output["totals"]["records"],
-        "dlt_seconds": dlt_run.output["seconds"], "dlt_events": dlt_run.output["events_offered"],
-        "bare_events_per_s": lines / bare_s, "agora_events_per_s": lines / ours_s,
-        "agora_wall_events_per_s": lines / ours_wall, "dlt_events_per_s": dlt_rate,
-        "runs": {"bare": [r.output["seconds"] for r in bare], "agora": [r.output["seconds"] for r in ours],
-                 "agora_wall": [r.wall for r in ours]},
+        "agora_full_seconds": full.output["seconds"],
+        "agora_full_records": full.output["totals"]["records"],
+        "dlt_seconds": dlt_run.output["seconds"],
+        "dlt_events": dlt_run.output["events_offered"],
+        "bare_events_per_s": lines / bare_s,
+        "agora_events_per_s": lines / ours_s,
+        "agora_wall_events_per_s": lines / ours_wall,
+        "dlt_events_per_s": dlt_rate,
+        "runs": {
+            "bare": [r.output["seconds"] for r in bare],
+            "agora": [r.output["seconds"] for r in ours],
+            "agora_wall": [r.wall for r in ours],
+        },
     }
 
     # 2. ~10M events: full load, peak memory, then a 1% delta and a no-op --------------------
@@ -198,13 +222,18 @@ def main() -> None:
     noop = run_measured([PYTHON, "-m", "pipelines.cli", "--home", str(big), "ingest", "--json"])
     remove_delta(big)
     results["incremental"] = {
-        "records": events, "full_seconds": first.output["seconds"], "full_wall_seconds": first.wall,
+        "records": events,
+        "full_seconds": first.output["seconds"],
+        "full_wall_seconds": first.wall,
         "full_peak_rss_mb": first.peak_rss_mb,
-        "delta_lines": delta_lines, "delta_records": delta.output["totals"]["records"],
+        "delta_lines": delta_lines,
+        "delta_records": delta.output["totals"]["records"],
         "delta_loaded": delta.output["totals"]["loaded"],
-        "delta_seconds": delta.output["seconds"], "delta_wall_seconds": delta.wall,
+        "delta_seconds": delta.output["seconds"],
+        "delta_wall_seconds": delta.wall,
         "delta_peak_rss_mb": delta.peak_rss_mb,
-        "noop_seconds": noop.output["seconds"], "noop_wall_seconds": noop.wall,
+        "noop_seconds": noop.output["seconds"],
+        "noop_wall_seconds": noop.wall,
     }
     (ROOT / "results.json").write_text(json.dumps(results, indent=2))
     (ROOT / "results.md").write_text(render(results))

@@ -51,9 +51,13 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), TextColumn("{task.fields[label]}", style="dim"),
-        console=Console(stderr=True), transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[label]}", style="dim"),
+        console=Console(stderr=True),
+        transient=True,
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -67,24 +71,45 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", type=click.Path(file_okay=False), envvar="AGORA_HOME", default=None,
-              help="Agora home (landing zone, warehouse, snapshots, run history). Env AGORA_HOME; default ./.agora")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="AGORA_HOME",
+    default=None,
+    help="Agora home (landing zone, warehouse, snapshots, run history). Env AGORA_HOME; default ./.agora",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
 @click.pass_context
 def main(ctx: click.Context, home: str | None, verbose: bool) -> None:
     """Agora: shared data for analytics, with a governance catalog."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     ctx.obj = Home.resolve(home)
 
 
 @main.command()
-@click.option("--days", type=click.IntRange(1, 3650), default=14, show_default=True, help="Days of activity to simulate.")
-@click.option("--scale", type=click.FloatRange(0.01, 10000), default=1.0, show_default=True,
-              help="Volume multiplier (1 ≈ 2k events/day).")
+@click.option(
+    "--days", type=click.IntRange(1, 3650), default=14, show_default=True, help="Days of activity to simulate."
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(0.01, 10000),
+    default=1.0,
+    show_default=True,
+    help="Volume multiplier (1 ≈ 2k events/day).",
+)
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same files.")
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default="2026-10-01", show_default=True, help="First simulated day.")
-@click.option("--dirt", type=click.FloatRange(0, 100), default=1.0, show_default=True,
-              help="Multiplier on every dirt rate (0 = clean data).")
+@click.option(
+    "--start", type=click.DateTime(["%Y-%m-%d"]), default="2026-10-01", show_default=True, help="First simulated day."
+)
+@click.option(
+    "--dirt",
+    type=click.FloatRange(0, 100),
+    default=1.0,
+    show_default=True,
+    help="Multiplier on every dirt rate (0 = clean data).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest totals as JSON.")
 @click.pass_obj
 @expected_errors

@@ -92,9 +92,7 @@ def _fields(raw: object, where: str) -> tuple[Field, ...]:
             raise ContractError(f"{where}: field {name!r} has unknown keys {sorted(unknown)}")
         ftype = spec.get("type")
         if ftype not in FIELD_TYPES:
-            raise ContractError(
-                f"{where}: field {name!r} has type {ftype!r}; expected one of {', '.join(FIELD_TYPES)}"
-            )
+            raise ContractError(f"{where}: field {name!r} has type {ftype!r}; expected one of {', '.join(FIELD_TYPES)}")
         enum = spec.get("enum")
         if enum is not None and (not isinstance(enum, list) or not enum):
             raise ContractError(f"{where}: field {name!r}: enum must be a non-empty list")

@@ -49,12 +49,14 @@ def run_demo(home: Home, *, days: int = 30, scale: float = 2.0, seed: int = 7) -
     finally:
         con.close()
     console.print("quarantined by reason: " + ", ".join(f"{reason} {n:,}" for reason, n in reasons))
-    console.print(f"\nwarehouse:  {home.warehouse}")
-    console.print(f"landing:    {home.landing}  (ground truth of the injected dirt: {home.manifest})")
+    # soft_wrap: a path cut at the terminal width could not be copied, nor read by a script
+    console.print(f"\nwarehouse:  {home.warehouse}", soft_wrap=True)
+    console.print(f"landing:    {home.landing}  (ground truth of the injected dirt: {home.manifest})", soft_wrap=True)
     console.print("look at:    ops.file_reconciliation (every file's fate), ops.files, ops.schema_changes,")
     console.print("            quarantine.events and quarantine.extract_rows (what was set aside, and why)")
     console.print(
         f"""try:        .venv/bin/python -c "import duckdb; duckdb.connect('{home.warehouse}', read_only=True)"""
-        """.sql('select * from ops.file_reconciliation').show()\""""
+        """.sql('select * from ops.file_reconciliation').show()\"""",
+        soft_wrap=True,
     )
     sys.stdout.flush()

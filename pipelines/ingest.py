@@ -13,9 +13,9 @@ import logging
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from itertools import groupby
 
 import duckdb
@@ -39,7 +39,7 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 
 class _BatchIds:
     def __init__(self) -> None:
-        self.stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        self.stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         self.n = 0
         self.lock = threading.Lock()
 
@@ -61,15 +61,30 @@ def _rejected(file: LandedFile | Rejected, reason: str, sha: str | None = None, 
     domain = file.domain if isinstance(file, LandedFile) else file.rel.split("/")[0]
     dataset = file.dataset if isinstance(file, LandedFile) else "?"
     kind = file.kind if isinstance(file, LandedFile) else "?"
-    return FileResult(rel=file.rel, domain=domain, kind=kind, dataset=dataset, sha256=sha or "", bytes=size,
-                      status="rejected", detail=reason)
+    return FileResult(
+        rel=file.rel,
+        domain=domain,
+        kind=kind,
+        dataset=dataset,
+        sha256=sha or "",
+        bytes=size,
+        status="rejected",
+        detail=reason,
+    )
 
 
 class Ingestor:
     """One ingest run against one warehouse connection."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, home: Home, contracts: Contracts,
-                 progress: Progress | None, batch_bytes: int, workers: int = 2) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        home: Home,
+        contracts: Contracts,
+        progress: Progress | None,
+        batch_bytes: int,
+        workers: int = 2,
+    ) -> None:
         self.main = con
         self.local = threading.local()
         self.lock = threading.RLock()
@@ -81,10 +96,12 @@ class Ingestor:
         self.ids = _BatchIds()
         self.report = IngestReport()
         self.known_paths = {
-            path: (size, mtime) for path, size, mtime in con.execute("SELECT path, bytes, mtime_ns FROM ops.paths").fetchall()
+            path: (size, mtime)
+            for path, size, mtime in con.execute("SELECT path, bytes, mtime_ns FROM ops.paths").fetchall()
         }
         self.known_shas = {sha for (sha,) in con.execute("SELECT DISTINCT file_id FROM ops.files").fetchall()}
         self.content_sha: dict[str, str] = {}
+        self.replays: list[tuple[LandedFile, str, os.stat_result]] = []
         self.done_bytes = 0
         self.total_bytes = 0
 
@@ -124,20 +141,48 @@ class Ingestor:
         return payload, sha, stat
 
     def _record_replay(self, file: LandedFile, sha: str, stat: os.stat_result) -> None:
-        with transaction(self.con):
-            self.con.execute("DELETE FROM ops.paths WHERE path = ?", [file.rel])
-            self.con.execute("INSERT INTO ops.paths VALUES (?, ?, ?, ?, now())", [file.rel, sha, stat.st_size, stat.st_mtime_ns])
-        self.known_paths[file.rel] = (stat.st_size, stat.st_mtime_ns)
-        self.report.files.append(FileResult(rel=file.rel, domain=file.domain, kind=file.kind, dataset=file.dataset,
-                                            sha256=sha, bytes=stat.st_size, status="replayed",
-                                            detail="same bytes already landed"))
+        """Note a copy of bytes that landed (or are landing in this run) under another name.
+
+        Written only after every batch committed: the original may still be in an open batch,
+        and a path must never point at a file that did not land.
+        """
+        with self.lock:
+            self.replays.append((file, sha, stat))
+
+    def _write_replays(self) -> None:
+        landed = {sha for (sha,) in self.main.execute("SELECT DISTINCT file_id FROM ops.files").fetchall()}
+        replays = [(f, sha, st) for f, sha, st in self.replays if sha in landed]
+        if not replays:
+            return
+        with transaction(self.main):
+            for file, sha, stat in replays:
+                self.main.execute("DELETE FROM ops.paths WHERE path = ?", [file.rel])
+                self.main.execute(
+                    "INSERT INTO ops.paths VALUES (?, ?, ?, ?, now())", [file.rel, sha, stat.st_size, stat.st_mtime_ns]
+                )
+        for file, sha, stat in replays:
+            self.known_paths[file.rel] = (stat.st_size, stat.st_mtime_ns)
+            self.report.files.append(
+                FileResult(
+                    rel=file.rel,
+                    domain=file.domain,
+                    kind=file.kind,
+                    dataset=file.dataset,
+                    sha256=sha,
+                    bytes=stat.st_size,
+                    status="replayed",
+                    detail="same bytes already landed",
+                )
+            )
 
     def _reject(self, result: FileResult) -> None:
         log.info("rejected %s", result.detail)
         with transaction(self.con):
             self.con.execute("DELETE FROM ops.rejected_files WHERE path = ?", [result.rel])
-            self.con.execute("INSERT INTO ops.rejected_files VALUES (?, ?, ?, now())",
-                             [result.rel, result.sha256 or None, result.detail])
+            self.con.execute(
+                "INSERT INTO ops.rejected_files VALUES (?, ?, ?, now())",
+                [result.rel, result.sha256 or None, result.detail],
+            )
         self.report.files.append(result)
 
     def _advance(self, label: str, size: int) -> None:
@@ -154,7 +199,7 @@ class Ingestor:
                     self._advance(file.rel, file.path.stat().st_size)
                     continue
                 payload, sha, stat = found
-                lines = split_lines(decompress(payload, file.path.name))
+                lines = split_lines(decompress(payload, file.rel))
             except UnreadableFileError as exc:
                 self._reject(_rejected(file, str(exc)))
                 continue
@@ -174,7 +219,7 @@ class Ingestor:
             self._flush_events(domain, batch)
 
     def _flush_events(self, domain: str, batch: list[PreparedEventFile]) -> None:
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         results = load_event_batch(self.con, domain, batch, self.contracts, self.ids.next(), started)
         for prepared, result in zip(batch, results, strict=True):
             self.known_paths[prepared.file.rel] = (prepared.bytes, prepared.mtime_ns)
@@ -195,7 +240,7 @@ class Ingestor:
             self._reject(_rejected(file, str(exc)))
             return
         snap = Snapshot(file, contract, sha, self.content_sha[sha], stat.st_size, stat.st_mtime_ns, table, unreadable)
-        result = load_snapshot(self.con, snap, self.ids.next(), datetime.now(timezone.utc))
+        result = load_snapshot(self.con, snap, self.ids.next(), datetime.now(UTC))
         self.known_paths[file.rel] = (stat.st_size, stat.st_mtime_ns)
         self.report.files.append(result)
         if result.status == "blocked":
@@ -220,6 +265,7 @@ class Ingestor:
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             for future in [pool.submit(self._in_worker, work, members) for work, members in jobs]:
                 future.result()
+        self._write_replays()
         self.report.files.sort(key=lambda r: r.rel)
         return self.report
 

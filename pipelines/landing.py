@@ -8,9 +8,8 @@ Layout (DESIGN.md):
 from __future__ import annotations
 
 import os
-
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.contracts import DOMAINS, Contracts
@@ -44,7 +43,7 @@ class Rejected:
 def parse_snapshot_time(stem: str) -> datetime | None:
     for fmt in _SNAPSHOT_FORMATS:
         try:
-            return datetime.strptime(stem, fmt).replace(tzinfo=timezone.utc)
+            return datetime.strptime(stem, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
     return None
@@ -86,7 +85,8 @@ def discover(landing: Path, contracts: Contracts) -> tuple[list[LandedFile], lis
     files: list[LandedFile] = []
     rejected: list[Rejected] = []
     paths = [Path(root) / name for root, _, names in os.walk(landing, followlinks=True) for name in names]
-    for path in sorted(p for p in paths if p.is_file()):
+    # a dangling symlink is kept, so it is reported as unreadable instead of silently skipped
+    for path in sorted(p for p in paths if p.is_file() or p.is_symlink()):
         found = classify(path, landing, contracts)
         if isinstance(found, LandedFile):
             files.append(found)
@@ -94,5 +94,3 @@ def discover(landing: Path, contracts: Contracts) -> tuple[list[LandedFile], lis
             rejected.append(found)
     files.sort(key=lambda f: f.rel)
     return files, rejected
-
-

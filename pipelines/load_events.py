@@ -118,8 +118,10 @@ def load_event_batch(
             QUALIFY row_number() OVER (PARTITION BY source, id ORDER BY file_ord, line_no) > 1
             """
         )
-        already_there = "" if _is_empty(con, events) else (
-            f"AND NOT EXISTS (SELECT 1 FROM {events} r WHERE r.source = s.source AND r.id = s.id)"
+        already_there = (
+            ""
+            if _is_empty(con, events)
+            else (f"AND NOT EXISTS (SELECT 1 FROM {events} r WHERE r.source = s.source AND r.id = s.id)")
         )
         con.execute(
             f"""
@@ -177,8 +179,16 @@ def load_event_batch(
         p = prepared[file_ord]
         results.append(
             FileResult(
-                rel=p.file.rel, domain=domain, kind="events", dataset=p.file.dataset, sha256=p.sha256,
-                bytes=p.bytes, records=records, loaded=loaded, duplicates=duplicates, quarantined=quarantined,
+                rel=p.file.rel,
+                domain=domain,
+                kind="events",
+                dataset=p.file.dataset,
+                sha256=p.sha256,
+                bytes=p.bytes,
+                records=records,
+                loaded=loaded,
+                duplicates=duplicates,
+                quarantined=quarantined,
             )
         )
     return results

@@ -108,7 +108,9 @@ def read_snapshot(file: LandedFile, payload: bytes) -> tuple[pa.Table, list[tupl
             pa.BufferReader(data),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header}, strings_can_be_null=False, quoted_strings_can_be_null=False
+                column_types={h: pa.string() for h in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
@@ -122,8 +124,14 @@ def _arrow_kind(dtype: pa.DataType) -> str:
     return str(dtype).split("[")[0].split("<")[0].split("(")[0]
 
 
-def compare_schema(contract: ExtractContract, table: pa.Table) -> tuple[list[str], list[str], list[str]]:
-    """(breaking problems, added columns, missing columns) of a snapshot against its contract."""
+def compare_schema(
+    contract: ExtractContract, table: pa.Table, typed: bool = False
+) -> tuple[list[str], list[str], list[str]]:
+    """(breaking problems, added columns, missing columns) of a snapshot against its contract.
+
+    `typed` says the file carries its own column types (Parquet): there a string where the
+    contract says number, date, … is a type change consumers would feel, not text to parse.
+    """
     present = {f.name: f.type for f in table.schema if f.name != ROW_NO}
     problems: list[str] = []
     missing = [c.name for c in contract.columns if c.name not in present]
@@ -134,7 +142,10 @@ def compare_schema(contract: ExtractContract, table: pa.Table) -> tuple[list[str
     for column in contract.columns:
         if column.name in present:
             kind = _arrow_kind(present[column.name])
-            if not any(kind.startswith(ok) for ok in _COMPATIBLE[column.type]):
+            compatible = _COMPATIBLE[column.type]
+            if typed and column.type != "string":
+                compatible = tuple(ok for ok in compatible if ok not in ("string", "large_string"))
+            if not any(kind.startswith(ok) for ok in compatible):
                 problems.append(f"column {column.name} is {present[column.name]}, contract says {column.type}")
     return problems, added, missing
 
@@ -143,11 +154,15 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snap: Snapshot, batch_id: str,
     contract = snap.contract
     target = extract_table(contract)
     result = FileResult(
-        rel=snap.file.rel, domain=contract.domain, kind="extract", dataset=contract.name,
-        sha256=snap.sha256, bytes=snap.bytes,
+        rel=snap.file.rel,
+        domain=contract.domain,
+        kind="extract",
+        dataset=contract.name,
+        sha256=snap.sha256,
+        bytes=snap.bytes,
     )
     con.register("_snap_in", snap.table)
-    problems, added, missing = compare_schema(contract, snap.table)
+    problems, added, missing = compare_schema(contract, snap.table, typed=snap.file.path.name.endswith(".parquet"))
     with transaction(con):
         con.execute("SET VARIABLE batch_id = ?", [batch_id])
         con.execute("SET VARIABLE snapshot_at = ?::TIMESTAMPTZ", [snap.file.snapshot_at])
@@ -164,7 +179,14 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snap: Snapshot, batch_id: str,
             _quarantine_all(con, snap, "breaking_change", result.detail, unreadable)
             con.execute(
                 "INSERT INTO ops.schema_changes VALUES (?, ?, ?, getvariable('snapshot_at'), 'breaking', ?, ?, ?, getvariable('batch_id'))",
-                [contract.name, snap.sha256, snap.file.rel, missing or [p.split()[1] for p in problems], result.detail, consumers],
+                [
+                    contract.name,
+                    snap.sha256,
+                    snap.file.rel,
+                    missing or [p.split()[1] for p in problems],
+                    result.detail,
+                    consumers,
+                ],
             )
             result.records = snap.table.num_rows + len(unreadable)
             result.quarantined = result.records
@@ -181,11 +203,19 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snap: Snapshot, batch_id: str,
 
 def _row_json(names: list[str], alias: str = "s") -> str:
     """The row as a JSON object of its landed columns, for quarantine."""
-    return "to_json(struct_pack(" + ", ".join(f"{quote_ident(n)} := {alias}.{quote_ident(n)}" for n in names) + "))::VARCHAR"
+    return (
+        "to_json(struct_pack("
+        + ", ".join(f"{quote_ident(n)} := {alias}.{quote_ident(n)}" for n in names)
+        + "))::VARCHAR"
+    )
 
 
 def _quarantine_all(
-    con: duckdb.DuckDBPyConnection, snap: Snapshot, reason: str, detail: str, unreadable: list[tuple[int, str, str, str]]
+    con: duckdb.DuckDBPyConnection,
+    snap: Snapshot,
+    reason: str,
+    detail: str,
+    unreadable: list[tuple[int, str, str, str]],
 ) -> None:
     names = [n for n in snap.table.column_names if n != ROW_NO]
     con.execute(
@@ -199,7 +229,9 @@ def _quarantine_all(
     _quarantine_unreadable(con, snap, unreadable)
 
 
-def _quarantine_unreadable(con: duckdb.DuckDBPyConnection, snap: Snapshot, unreadable: list[tuple[int, str, str, str]]) -> None:
+def _quarantine_unreadable(
+    con: duckdb.DuckDBPyConnection, snap: Snapshot, unreadable: list[tuple[int, str, str, str]]
+) -> None:
     for row_no, text, reason, detail in unreadable:
         con.execute(
             "INSERT INTO quarantine.extract_rows VALUES (?, ?, ?, getvariable('snapshot_at'), ?, ?, ?, ?, getvariable('batch_id'))",
@@ -241,16 +273,24 @@ def _row_rules(contract: ExtractContract, types: dict[str, str]) -> str:
         branches.append((f"NOT {empty} AND {cast} IS NULL", f"wrong_type:{column.name}"))
         if column.enum:
             allowed = ", ".join(quote_literal(v) for v in column.enum)
-            branches.append((f"{cast} IS NOT NULL AND {cast}::VARCHAR NOT IN ({allowed})", f"invalid_value:{column.name}"))
+            branches.append(
+                (f"{cast} IS NOT NULL AND {cast}::VARCHAR NOT IN ({allowed})", f"invalid_value:{column.name}")
+            )
     return "CASE " + " ".join(f"WHEN {c} THEN {quote_literal(v)}" for c, v in branches) + " END"
 
 
 def _load_rows(
-    con: duckdb.DuckDBPyConnection, snap: Snapshot, target: str, unreadable: list[tuple[int, str, str, str]], result: FileResult
+    con: duckdb.DuckDBPyConnection,
+    snap: Snapshot,
+    target: str,
+    unreadable: list[tuple[int, str, str, str]],
+    result: FileResult,
 ) -> None:
     contract = snap.contract
     types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _snap)").fetchall())
-    casts = ", ".join(f"{extract_cast_sql(contract, c.name, types[c.name])} AS {_cast_name(c.name)}" for c in contract.columns)
+    casts = ", ".join(
+        f"{extract_cast_sql(contract, c.name, types[c.name])} AS {_cast_name(c.name)}" for c in contract.columns
+    )
     extras = [name for name in types if name != ROW_NO and contract.column(name) is None]
     pk = ", ".join(quote_ident(k) for k in contract.primary_key)
     content = ", ".join(quote_ident(c.name) for c in contract.columns)
@@ -283,8 +323,8 @@ def _load_rows(
     columns = [quote_ident(c.name) for c in contract.columns] + [quote_ident(n) for n in extras]
     con.execute(
         f"""
-        INSERT INTO {target} ({', '.join(columns)}, _snapshot_at, _file_id, _row_no, _batch_id)
-        SELECT {', '.join('r.' + c for c in columns)}, getvariable('snapshot_at'), ?, r._row_no, getvariable('batch_id')
+        INSERT INTO {target} ({", ".join(columns)}, _snapshot_at, _file_id, _row_no, _batch_id)
+        SELECT {", ".join("r." + c for c in columns)}, getvariable('snapshot_at'), ?, r._row_no, getvariable('batch_id')
         FROM _rows r
         WHERE r.verdict IS NULL AND NOT r.is_copy
           AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t._snapshot_at = getvariable('snapshot_at') AND {pk_match})
@@ -324,12 +364,20 @@ def _record_file(con: duckdb.DuckDBPyConnection, snap: Snapshot, result: FileRes
                                       getvariable('batch_id'), now())
         """,
         [
-            snap.sha256, snap.content_sha256, snap.file.rel, snap.contract.domain, snap.contract.table, snap.bytes, result.records,
-            result.loaded, result.duplicates, result.quarantined, result.status, result.detail,
+            snap.sha256,
+            snap.content_sha256,
+            snap.file.rel,
+            snap.contract.domain,
+            snap.contract.table,
+            snap.bytes,
+            result.records,
+            result.loaded,
+            result.duplicates,
+            result.quarantined,
+            result.status,
+            result.detail,
         ],
     )
     con.execute(
         "INSERT INTO ops.paths VALUES (?, ?, ?, ?, now())", [snap.file.rel, snap.sha256, snap.bytes, snap.mtime_ns]
     )
-
-

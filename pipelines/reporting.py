@@ -18,12 +18,16 @@ def print_ingest(home: Home, report: IngestReport, console: Console | None = Non
         table.add_row(domain, *(f"{row[k]:,}" for k in ("files", "records", "loaded", "duplicates", "quarantined")))
     totals = report.totals()
     table.add_section()
-    table.add_row("total", *(f"{totals[k]:,}" for k in ("files", "records", "loaded", "duplicates", "quarantined")), style="bold")
+    table.add_row(
+        "total", *(f"{totals[k]:,}" for k in ("files", "records", "loaded", "duplicates", "quarantined")), style="bold"
+    )
     console.print(table)
     rate = totals["records"] / report.seconds if report.seconds else 0
-    console.print(f"{report.seconds:.1f} s ({rate:,.0f} records/s); {totals['unchanged_files']} files unchanged, "
-                  f"{totals['replayed_files']} replayed (same bytes), {totals['rejected_files']} rejected, "
-                  f"{totals['blocked_files']} blocked")
+    console.print(
+        f"{report.seconds:.1f} s ({rate:,.0f} records/s); {totals['unchanged_files']} files unchanged, "
+        f"{totals['replayed_files']} replayed (same bytes), {totals['rejected_files']} rejected, "
+        f"{totals['blocked_files']} blocked"
+    )
     for f in report.files:
         if f.status == "blocked":
             console.print(f"[red]blocked[/red] {f.rel}: {f.detail}")

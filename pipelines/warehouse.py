@@ -33,6 +33,7 @@ EVENT_COLUMNS = """
     _ingested_at TIMESTAMPTZ NOT NULL
 """
 
+
 # A landed file's identity. For events it is the content hash: the same bytes under another name
 # are the same file. For extracts the snapshot time and dataset are part of it: an unchanged
 # table exported again at a later time is a new snapshot even though its bytes are identical.

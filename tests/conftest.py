@@ -93,7 +93,8 @@ def warehouse_state(home: Home) -> dict[str, object]:
             "FROM quarantine.extract_rows"
         ).fetchone()
         state["ops.schema_changes"] = con.execute(
-            "SELECT list(DISTINCT dataset || ':' || change || ':' || array_to_string(columns, ',') ORDER BY 1) "
+            "SELECT list(DISTINCT dataset || ':' || change || ':' || array_to_string(columns, ',') "
+            "ORDER BY dataset || ':' || change || ':' || array_to_string(columns, ',')) "
             "FROM ops.schema_changes"
         ).fetchone()
     finally:
@@ -101,11 +102,16 @@ def warehouse_state(home: Home) -> dict[str, object]:
     return state
 
 
-def run_agora(home: Home | None, *args: str, timeout: float = 300, env: dict[str, str] | None = None
-              ) -> subprocess.CompletedProcess[str]:
+def run_agora(
+    home: Home | None, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The real `agora` command line, as a user would run it."""
     command = [*AGORA, *(["--home", str(home.root)] if home else []), *args]
     return subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, cwd=REPO,
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
         env={**os.environ, **(env or {})},
     )

@@ -68,20 +68,12 @@ class SimulationConfig:
         if self.seed < 0:
             raise ValueError(f"seed must not be negative, got {self.seed}")
         rates = self.effective_rates()
-        if (
-            any(not 0.0 <= rate <= 1.0 for rate in rates.values())
-            or sum(rates.values()) > 1.0
-        ):
-            raise ValueError(
-                f"dirt={self.dirt} makes the dirt rates exceed 1 in total: {rates}"
-            )
+        if any(not 0.0 <= rate <= 1.0 for rate in rates.values()) or sum(rates.values()) > 1.0:
+            raise ValueError(f"dirt={self.dirt} makes the dirt rates exceed 1 in total: {rates}")
 
     def effective_rates(self) -> dict[str, float]:
         """Each dirt rate multiplied by `dirt`, in declaration order."""
-        return {
-            f.name: getattr(self.rates, f.name) * self.dirt
-            for f in dataclasses.fields(self.rates)
-        }
+        return {f.name: getattr(self.rates, f.name) * self.dirt for f in dataclasses.fields(self.rates)}
 
     @property
     def start_ms(self) -> int:

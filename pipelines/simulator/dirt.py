@@ -71,9 +71,7 @@ class DomainLines:
     files: list[PlannedFile]
 
 
-def events_file_name(
-    config: SimulationConfig, domain: str, day: int, part: int | None
-) -> str:
+def events_file_name(config: SimulationConfig, domain: str, day: int, part: int | None) -> str:
     """Landing path of an events file, relative to the landing directory."""
     stem = (config.start + timedelta(days=day)).isoformat()
     if part is not None:
@@ -82,9 +80,7 @@ def events_file_name(
     return f"{domain}/events/{stem}{suffix}"
 
 
-def plan_domain(
-    config: SimulationConfig, domain: str, tables: list[EventTable]
-) -> DomainLines:
+def plan_domain(config: SimulationConfig, domain: str, tables: list[EventTable]) -> DomainLines:
     """Assign every event of `domain` to files and positions, with duplicates, late and
     out-of-order lines and malformations drawn at the configured rates (one problem per line).
     """
@@ -111,17 +107,13 @@ def plan_domain(
     # Position keys order the lines inside a day's file: normally the event time; late
     # and displaced lines land anywhere in their arrival day.
     anywhere = config.start_ms + arrival * DAY_MS + rng.integers(0, DAY_MS, size=n)
-    position = np.where(
-        (problem == LATE) | (problem == OUT_OF_ORDER), anywhere, time_ms
-    )
+    position = np.where((problem == LATE) | (problem == OUT_OF_ORDER), anywhere, time_ms)
     within = np.flatnonzero(problem == DUPLICATE_WITHIN)
     across = np.flatnonzero(problem == DUPLICATE_ACROSS)
     copy_position = np.concatenate(
         [
             position[within] + rng.integers(1, 2 * MINUTE_MS, size=within.size),
-            config.start_ms
-            + across_day[across] * DAY_MS
-            + rng.integers(0, DAY_MS, size=across.size),
+            config.start_ms + across_day[across] * DAY_MS + rng.integers(0, DAY_MS, size=across.size),
         ]
     )
     event = np.concatenate([np.arange(n, dtype=np.int64), within, across])
@@ -129,15 +121,9 @@ def plan_domain(
     position = np.concatenate([position, copy_position])
     original = np.arange(event.size) < n
     malformation = np.where((problem >= 4) & (problem < CLEAN), problem - 3, 0)
-    malformation = np.where(
-        original, np.concatenate([malformation, np.zeros(event.size - n, np.int64)]), 0
-    )
-    late_flag = original & np.concatenate(
-        [problem == LATE, np.zeros(event.size - n, bool)]
-    )
-    ooo_flag = original & np.concatenate(
-        [problem == OUT_OF_ORDER, np.zeros(event.size - n, bool)]
-    )
+    malformation = np.where(original, np.concatenate([malformation, np.zeros(event.size - n, np.int64)]), 0)
+    late_flag = original & np.concatenate([problem == LATE, np.zeros(event.size - n, bool)])
+    ooo_flag = original & np.concatenate([problem == OUT_OF_ORDER, np.zeros(event.size - n, bool)])
 
     order = np.lexsort((np.arange(event.size), position, day))
     event, day = event[order], day[order]
@@ -175,9 +161,7 @@ def plan_domain(
     )
 
 
-def malform_line(
-    line: str, reason: str, event_type: EventType, rng: np.random.Generator
-) -> tuple[str, str | None]:
+def malform_line(line: str, reason: str, event_type: EventType, rng: np.random.Generator) -> tuple[str, str | None]:
     """Break a well-formed line in exactly one way; returns (line, quarantine detail)."""
     if reason == "invalid_json":
         return line[: int(rng.integers(1, len(line)))], None

@@ -312,14 +312,10 @@ def _customers(config: SimulationConfig) -> Customers:
     before = config.start_ms - rng.integers(1, 365 * DAY_MS, size=initial)
     new_counts = rng.poisson(20 * config.scale, size=config.days)
     new_day = np.repeat(np.arange(config.days, dtype=np.int64), new_counts)
-    during = (
-        config.start_ms + new_day * DAY_MS + rng.integers(0, DAY_MS, size=new_day.size)
-    )
+    during = config.start_ms + new_day * DAY_MS + rng.integers(0, DAY_MS, size=new_day.size)
     created = np.sort(np.concatenate([before, during]))
     n = created.size
-    segment = rng.choice(len(SEGMENTS), size=n, p=[0.05, 0.15, 0.35, 0.45]).astype(
-        np.int8
-    )
+    segment = rng.choice(len(SEGMENTS), size=n, p=[0.05, 0.15, 0.35, 0.45]).astype(np.int8)
     current = segment.copy()
     change_ms: list[np.ndarray] = []
     change_customer: list[np.ndarray] = []
@@ -328,17 +324,13 @@ def _customers(config: SimulationConfig) -> Customers:
         week_start = config.day_ms(7 * week)
         week_len = min(7, config.days - 7 * week) * DAY_MS
         existing = int(np.searchsorted(created, week_start, side="left"))
-        count = rng.binomial(
-            existing, SEGMENT_CHANGE_PER_WEEK * week_len / (7 * DAY_MS)
-        )
+        count = rng.binomial(existing, SEGMENT_CHANGE_PER_WEEK * week_len / (7 * DAY_MS))
         who = rng.choice(existing, size=count, replace=False)
         when = week_start + rng.integers(0, week_len, size=count)
         order = np.argsort(when, kind="stable")
         who, when = who[order], when[order]
         # A change always moves to another segment: shift by 1..3 modulo 4.
-        new = (current[who] + rng.integers(1, len(SEGMENTS), size=count)) % len(
-            SEGMENTS
-        )
+        new = (current[who] + rng.integers(1, len(SEGMENTS), size=count)) % len(SEGMENTS)
         current[who] = new.astype(np.int8)
         change_ms.append(when.astype(np.int64))
         change_customer.append(who.astype(np.int64))
@@ -380,11 +372,7 @@ def _campaigns(config: SimulationConfig) -> Campaigns:
     launch_days = max(0, config.days - 1)
     counts = rng.poisson(1.0 * config.scale, size=launch_days)
     day = np.repeat(np.arange(launch_days, dtype=np.int64), counts)
-    during = (
-        config.start_ms
-        + day * DAY_MS
-        + rng.integers(8 * HOUR_MS, 18 * HOUR_MS, size=day.size)
-    )
+    during = config.start_ms + day * DAY_MS + rng.integers(8 * HOUR_MS, 18 * HOUR_MS, size=day.size)
     launch = np.concatenate([np.sort(before), np.sort(during)])
     n = launch.size
     channel = rng.integers(0, len(CAMPAIGN_CHANNELS), size=n).astype(np.int8)
@@ -399,9 +387,7 @@ def _campaigns(config: SimulationConfig) -> Campaigns:
     names = np.array(
         [
             f"{CAMPAIGN_THEMES[t]} {CAMPAIGN_CHANNELS[c].title()} #{i + 1}"
-            for i, (t, c) in enumerate(
-                zip(theme.tolist(), channel.tolist(), strict=True)
-            )
+            for i, (t, c) in enumerate(zip(theme.tolist(), channel.tolist(), strict=True))
         ]
     )
     return Campaigns(
@@ -409,9 +395,7 @@ def _campaigns(config: SimulationConfig) -> Campaigns:
         name=names,
         channel=channel,
         budget=np.round(rng.lognormal(np.log(20_000), 0.8, size=n), -2),
-        currency=rng.choice(len(CURRENCIES), size=n, p=[0.6, 0.25, 0.15]).astype(
-            np.int8
-        ),
+        currency=rng.choice(len(CURRENCIES), size=n, p=[0.6, 0.25, 0.15]).astype(np.int8),
         start_day=start_day,
         end_day=end_day,
         objective=rng.integers(0, len(CAMPAIGN_OBJECTIVES), size=n).astype(np.int8),
@@ -423,9 +407,7 @@ def _agents(config: SimulationConfig) -> Agents:
     rng = random_stream(config.seed, "agents")
     n = 50
     return Agents(
-        team=rng.choice(len(AGENT_TEAMS), size=n, p=[0.4, 0.25, 0.15, 0.2]).astype(
-            np.int8
-        ),
+        team=rng.choice(len(AGENT_TEAMS), size=n, p=[0.4, 0.25, 0.15, 0.2]).astype(np.int8),
         hired_day=epoch_day(config.start_ms) - rng.integers(30, 2500, size=n),
         is_active=rng.random(n) < 0.9,
     )
@@ -438,9 +420,7 @@ def _services(config: SimulationConfig) -> Services:
     weight = np.array([3.0, 2.0, 1.0])[tier] * rng.uniform(0.5, 1.5, size=n)
     return Services(
         name=np.array([name for name, _ in SERVICE_NAMES]),
-        owner_domain=np.array(
-            [DOMAINS.index(domain) for _, domain in SERVICE_NAMES], dtype=np.int8
-        ),
+        owner_domain=np.array([DOMAINS.index(domain) for _, domain in SERVICE_NAMES], dtype=np.int8),
         tier=tier,
         deploy_weight=weight / weight.sum(),
         version_major=rng.integers(1, 5, size=n),
@@ -452,23 +432,14 @@ def _suites(config: SimulationConfig, services: Services) -> TestSuites:
     rng = random_stream(config.seed, "test_suites")
     count = rng.integers(2, 5, size=services.name.size)
     service = np.repeat(np.arange(services.name.size), count)
-    kind = np.concatenate(
-        [rng.choice(len(SUITE_KINDS), size=c, replace=False) for c in count.tolist()]
-    ).astype(np.int8)
-    names = np.array(
-        [
-            f"{services.name[s]} {SUITE_KINDS[k]}"
-            for s, k in zip(service, kind, strict=True)
-        ]
-    )
+    kind = np.concatenate([rng.choice(len(SUITE_KINDS), size=c, replace=False) for c in count.tolist()]).astype(np.int8)
+    names = np.array([f"{services.name[s]} {SUITE_KINDS[k]}" for s, k in zip(service, kind, strict=True)])
     first = np.concatenate([[0], np.cumsum(count)[:-1]])
     return TestSuites(
         service=service,
         name=names,
         kind=kind,
-        test_count=np.maximum(
-            1, rng.lognormal(np.log(120), 0.9, size=service.size)
-        ).astype(np.int64),
+        test_count=np.maximum(1, rng.lognormal(np.log(120), 0.9, size=service.size)).astype(np.int64),
         first_of_service=first,
         count_of_service=count,
     )

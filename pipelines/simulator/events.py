@@ -195,9 +195,7 @@ INCIDENT_OPENED = EventType(
         _enum("severity", SEVERITIES),
     ),
 )
-INCIDENT_RESOLVED = EventType(
-    "devops.incident.resolved", "/devops/pager", (_id("incident_id", "incident"),)
-)
+INCIDENT_RESOLVED = EventType("devops.incident.resolved", "/devops/pager", (_id("incident_id", "incident"),))
 TESTRUN_COMPLETED = EventType(
     "qa.testrun.completed",
     "/qa/ci",
@@ -240,9 +238,7 @@ def _field_expr(spec: FieldSpec) -> pl.Expr:
         assert spec.entity is not None
         expr = id_expr(spec.column, spec.entity)
     elif spec.kind == "enum":
-        expr = column.replace_strict(
-            list(range(len(spec.values))), list(spec.values), return_dtype=pl.String
-        )
+        expr = column.replace_strict(list(range(len(spec.values))), list(spec.values), return_dtype=pl.String)
     elif spec.kind == "timestamp":
         expr = rfc3339(column)
     elif spec.kind == "date":
@@ -268,29 +264,21 @@ def encode_lines(table: EventTable, rows: np.ndarray) -> pl.Series:
     return table.frame[rows].select(envelope.struct.json_encode()).to_series()
 
 
-def _after(
-    rng: np.random.Generator, t_ms: np.ndarray, low_ms: int, high_ms: int
-) -> np.ndarray:
+def _after(rng: np.random.Generator, t_ms: np.ndarray, low_ms: int, high_ms: int) -> np.ndarray:
     return t_ms + rng.integers(low_ms, high_ms, size=t_ms.size)
 
 
-def _pick(
-    rng: np.random.Generator, n: int, values: tuple[str, ...], p: list[float]
-) -> np.ndarray:
+def _pick(rng: np.random.Generator, n: int, values: tuple[str, ...], p: list[float]) -> np.ndarray:
     return rng.choice(len(values), size=n, p=p).astype(np.int8)
 
 
-def _eligible_customers(
-    config: SimulationConfig, customers: Customers, t_ms: np.ndarray
-) -> np.ndarray:
+def _eligible_customers(config: SimulationConfig, customers: Customers, t_ms: np.ndarray) -> np.ndarray:
     """Customers an event at `t_ms` may reference: those in the latest snapshot before it.
 
     Referencing only customers already published in a snapshot keeps every reference
     resolvable by a consumer that joins events to the snapshot valid at event time.
     """
-    snapshot_ms = np.array(
-        [config.day_ms(d) for d in config.snapshot_days], dtype=np.int64
-    )
+    snapshot_ms = np.array([config.day_ms(d) for d in config.snapshot_days], dtype=np.int64)
     latest = snapshot_ms[np.searchsorted(snapshot_ms, t_ms, side="right") - 1]
     return customers.count_created_before(latest)
 
@@ -300,9 +288,7 @@ def _random_below(rng: np.random.Generator, upper: np.ndarray) -> np.ndarray:
     return np.minimum((rng.random(upper.size) * upper).astype(np.int64), upper - 1)
 
 
-def _table(
-    event_type: EventType, columns: dict[str, np.ndarray | pl.Series]
-) -> EventTable:
+def _table(event_type: EventType, columns: dict[str, np.ndarray | pl.Series]) -> EventTable:
     frame = pl.DataFrame(columns).sort("time_ms", maintain_order=True)
     return EventTable(event_type, frame)
 
@@ -313,9 +299,7 @@ def _numbered(t_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, np.arange(1, t_ms.size + 1, dtype=np.int64)
 
 
-def _sales_and_finance(
-    config: SimulationConfig, master: MasterData
-) -> list[EventTable]:
+def _sales_and_finance(config: SimulationConfig, master: MasterData) -> list[EventTable]:
     rng = random_stream(config.seed, "events.sales")
     scale, end = config.scale, config.end_ms
     t = times_in_days(rng, config.start_ms, 300 * scale, config.days)
@@ -390,9 +374,7 @@ def _sales_and_finance(
         ]
     )
     pay_invoice = np.concatenate([inv_no[paid], inv_no[split]])
-    pay_amount = np.concatenate(
-        [first_amount[paid], np.round(inv_amount[split] - share[split], 2)]
-    )
+    pay_amount = np.concatenate([first_amount[paid], np.round(inv_amount[split] - share[split], 2)])
     pay_currency = np.concatenate([inv_currency[paid], inv_currency[split]])
     keep = pay_t < end
     order, pay_no = _numbered(pay_t[keep])
@@ -413,9 +395,7 @@ def _sales_and_finance(
 
     refunded = rng.random(pay_no.size) < 0.03
     full = rng.random(pay_no.size) < 0.5
-    partial = np.maximum(
-        0.01, np.round(pay_amount * rng.uniform(0.1, 0.9, size=pay_no.size), 2)
-    )
+    partial = np.maximum(0.01, np.round(pay_amount * rng.uniform(0.1, 0.9, size=pay_no.size), 2))
     ref_amount = np.where(full, pay_amount, np.minimum(partial, pay_amount))[refunded]
     ref_t = _after(rng, pay_t[refunded], DAY_MS, 10 * DAY_MS)
     keep = ref_t < end
@@ -466,9 +446,7 @@ def _marketing(config: SimulationConfig, master: MasterData) -> list[EventTable]
     return [launches, leads]
 
 
-def _support(
-    config: SimulationConfig, master: MasterData, orders: EventTable
-) -> list[EventTable]:
+def _support(config: SimulationConfig, master: MasterData, orders: EventTable) -> list[EventTable]:
     rng = random_stream(config.seed, "events.support")
     t = times_in_days(rng, config.start_ms, 40 * config.scale, config.days)
     n = t.size
@@ -479,15 +457,9 @@ def _support(
     # Tickets are mostly about recent orders: skew the pick towards the newest one.
     back = (earlier * rng.random(n) ** 3).astype(np.int64)
     order_row = np.clip(earlier - 1 - back, 0, None)
-    any_customer = (
-        _random_below(rng, _eligible_customers(config, master.customers, t)) + 1
-    )
+    any_customer = _random_below(rng, _eligible_customers(config, master.customers, t)) + 1
     order_of_ticket = np.where(about_order, order_row + 1, 0)
-    customer = (
-        np.where(about_order, order_customer[order_row], any_customer)
-        if order_t.size
-        else any_customer
-    )
+    customer = np.where(about_order, order_customer[order_row], any_customer) if order_t.size else any_customer
     ticket_no = np.arange(1, n + 1, dtype=np.int64)
     opened = _table(
         TICKET_OPENED,
@@ -495,9 +467,7 @@ def _support(
             "time_ms": t,
             "ticket_id": ticket_no,
             "customer_id": customer,
-            "order_id": pl.Series(order_of_ticket).scatter(
-                np.flatnonzero(~about_order), None
-            ),
+            "order_id": pl.Series(order_of_ticket).scatter(np.flatnonzero(~about_order), None),
             "priority": _pick(rng, n, PRIORITIES, [0.25, 0.5, 0.18, 0.07]),
             "channel": _pick(rng, n, TICKET_CHANNELS, [0.5, 0.35, 0.15]),
         },
@@ -596,9 +566,7 @@ def _devops_and_qa(config: SimulationConfig, master: MasterData) -> list[EventTa
     order, run_no = _numbered(run_t)
     of, run_t = of[order], run_t[order]
     run_service = service[of]
-    suite = suites.first_of_service[run_service] + _random_below(
-        qa, suites.count_of_service[run_service]
-    )
+    suite = suites.first_of_service[run_service] + _random_below(qa, suites.count_of_service[run_service])
     tests = suites.test_count[suite]
     fail_rate = np.where(status[of] == 0, 0.005, 0.08)
     failed = qa.binomial(tests, fail_rate)
@@ -613,9 +581,7 @@ def _devops_and_qa(config: SimulationConfig, master: MasterData) -> list[EventTa
             "version": versions.gather(of),
             "passed": (tests - failed).astype(np.int64),
             "failed": failed.astype(np.int64),
-            "duration_s": np.round(
-                tests * kind_speed * qa.uniform(0.7, 1.5, size=run_t.size), 3
-            ),
+            "duration_s": np.round(tests * kind_speed * qa.uniform(0.7, 1.5, size=run_t.size), 3),
         },
     )
     return [deployments, incidents, restores, testruns]
@@ -657,7 +623,5 @@ def _number_per_source(tables: list[EventTable]) -> None:
         start = 0
         for table in members:
             size = table.frame.height
-            table.frame = table.frame.with_columns(
-                pl.Series("seq", seq[start : start + size])
-            )
+            table.frame = table.frame.with_columns(pl.Series("seq", seq[start : start + size]))
             start += size

@@ -63,9 +63,7 @@ class SnapshotSpec:
 
     @property
     def relative_path(self) -> str:
-        stamp = datetime.fromtimestamp(self.at_ms / 1000, tz=UTC).strftime(
-            "%Y%m%dT%H%M%SZ"
-        )
+        stamp = datetime.fromtimestamp(self.at_ms / 1000, tz=UTC).strftime("%Y%m%dT%H%M%SZ")
         return f"{self.domain}/extracts/{self.table}/{stamp}.{self.format}"
 
 
@@ -171,9 +169,7 @@ def _campaigns(master: MasterData, at_ms: int, with_objective: bool) -> pl.DataF
         }
     )
     if with_objective:
-        frame = frame.with_columns(
-            objective=_labels(CAMPAIGN_OBJECTIVES, campaigns.objective[:n])
-        )
+        frame = frame.with_columns(objective=_labels(CAMPAIGN_OBJECTIVES, campaigns.objective[:n]))
     return frame
 
 
@@ -217,9 +213,7 @@ def _test_suites(master: MasterData) -> pl.DataFrame:
     )
 
 
-def build_snapshot(
-    spec: SnapshotSpec, config: SimulationConfig, master: MasterData
-) -> pl.DataFrame:
+def build_snapshot(spec: SnapshotSpec, config: SimulationConfig, master: MasterData) -> pl.DataFrame:
     """The table's state at `spec.at_ms`, with the spec's schema drift applied."""
     if spec.table == "customers":
         frame = _customers(master, spec.at_ms)

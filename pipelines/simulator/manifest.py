@@ -76,9 +76,7 @@ def events_file_entry(
     quarantine: list[dict[str, Any]],
 ) -> dict[str, Any]:
     if len(quarantine) != counts.quarantined:
-        raise AssertionError(
-            f"{planned.relative_path}: quarantine list and count disagree"
-        )
+        raise AssertionError(f"{planned.relative_path}: quarantine list and count disagree")
     return {
         "kind": "events",
         "domain": domain,
@@ -105,9 +103,7 @@ def extract_file_entry(spec: SnapshotSpec, rows: int) -> dict[str, Any]:
     if breaking:
         assert spec.drift is not None
         for column in spec.drift["renamed"]:
-            quarantine.append(
-                {"line": None, "reason": BREAKING_CHANGE, "detail": column}
-            )
+            quarantine.append({"line": None, "reason": BREAKING_CHANGE, "detail": column})
     return {
         "kind": "extract",
         "domain": spec.domain,

@@ -16,14 +16,10 @@ from pipelines.simulator.config import DAY_MS, HOUR_MS
 
 def random_stream(seed: int, name: str) -> np.random.Generator:
     """A PCG64 generator for `name`, reproducible from `seed` alone."""
-    return np.random.Generator(
-        np.random.PCG64([seed, zlib.crc32(name.encode("utf-8"))])
-    )
+    return np.random.Generator(np.random.PCG64([seed, zlib.crc32(name.encode("utf-8"))]))
 
 
-def times_in_days(
-    rng: np.random.Generator, start_ms: int, per_day_mean: float, days: int
-) -> np.ndarray:
+def times_in_days(rng: np.random.Generator, start_ms: int, per_day_mean: float, days: int) -> np.ndarray:
     """Sorted event times: a Poisson count per day, busier during office hours (UTC)."""
     counts = rng.poisson(per_day_mean, size=days)
     day = np.repeat(np.arange(days, dtype=np.int64), counts)

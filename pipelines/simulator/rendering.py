@@ -50,9 +50,7 @@ def render_events_file(
             event_type = lines.tables[int(table[line_index])].event_type
             broken, detail = malform_line(original, reason, event_type, rng)
             replaced.append(broken)
-            quarantine.append(
-                {"line": line_index + 1, "reason": reason, "detail": detail}
-            )
+            quarantine.append({"line": line_index + 1, "reason": reason, "detail": detail})
         text = text.scatter(bad, replaced)
 
     data = join_lines(text)

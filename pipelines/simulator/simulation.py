@@ -56,12 +56,7 @@ def simulate(
     master = build_master_data(config)
     generated("master data")
     tables = generate_events(config, master, on_step=generated)
-    plans = [
-        plan_domain(
-            config, domain, [t for t in tables if t.event_type.domain == domain]
-        )
-        for domain in DOMAINS
-    ]
+    plans = [plan_domain(config, domain, [t for t in tables if t.event_type.domain == domain]) for domain in DOMAINS]
     generated("file plan")
 
     specs = snapshot_specs(config)
@@ -73,9 +68,7 @@ def simulate(
         for planned, counts in zip(plan.files, count_events_files(plan), strict=True):
             data, quarantine = render_events_file(plan, planned, rng)
             write_immutable(landing_dir / planned.relative_path, data)
-            files[planned.relative_path] = events_file_entry(
-                plan.domain, planned, counts, quarantine
-            )
+            files[planned.relative_path] = events_file_entry(plan.domain, planned, counts, quarantine)
             done += 1
             report("write", done, total)
     del plans, tables
@@ -88,7 +81,5 @@ def simulate(
 
     manifest = build_manifest(config, files, DOMAINS)
     write_replacing(Path(manifest_path), manifest_bytes(manifest))
-    logger.info(
-        "simulated %d files, %d events", len(files), manifest["totals"]["events"]
-    )
+    logger.info("simulated %d files, %d events", len(files), manifest["totals"]["events"])
     return manifest

@@ -44,9 +44,7 @@ def write_replacing(path: Path, data: bytes) -> None:
 
 
 def _replace_atomically(path: Path, data: bytes) -> None:
-    descriptor, temp_name = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
+    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -61,9 +59,7 @@ def _replace_atomically(path: Path, data: bytes) -> None:
 def join_lines(lines: pl.Series) -> bytes:
     """Newline-terminated UTF-8 lines; polars' CSV writer is the fastest join available."""
     buffer = io.BytesIO()
-    pl.DataFrame({"line": lines}).write_csv(
-        buffer, include_header=False, quote_style="never"
-    )
+    pl.DataFrame({"line": lines}).write_csv(buffer, include_header=False, quote_style="never")
     return buffer.getvalue()
 
 

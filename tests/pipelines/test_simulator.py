@@ -20,9 +20,7 @@ from pipelines.simulator import DirtRates, SimulationConfig, simulate
 from pipelines.simulator import dirt as dirt_module
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "catalog" / "contracts"
-RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
-)
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 ENVELOPE = ("specversion", "id", "source", "type", "time")
 SMALL = SimulationConfig(days=10, scale=1.0, seed=3, dirt=4.0)
 
@@ -31,11 +29,7 @@ def _load_contracts(kind: str) -> dict[str, dict[str, Any]]:
     contracts = {}
     for path in sorted((CONTRACTS / kind).glob("*.yml")):
         contract = yaml.safe_load(path.read_text())
-        key = (
-            contract["type"]
-            if kind == "events"
-            else f"{contract['domain']}.{contract['table']}"
-        )
+        key = contract["type"] if kind == "events" else f"{contract['domain']}.{contract['table']}"
         contracts[key] = contract
     return contracts
 
@@ -121,10 +115,7 @@ class Landing:
     def snapshots(self, domain: str, table: str) -> list[tuple[str, pl.DataFrame]]:
         result = []
         for path in sorted((self.root / domain / "extracts" / table).iterdir()):
-            if path.suffix == ".csv":
-                frame = pl.read_csv(path, infer_schema=False)
-            else:
-                frame = pl.read_parquet(path)
+            frame = pl.read_csv(path, infer_schema=False) if path.suffix == ".csv" else pl.read_parquet(path)
             result.append((path.stem, frame))
         return result
 
@@ -153,9 +144,7 @@ def _read_landing(root: Path, manifest: dict[str, Any]) -> Landing:
                 landing.events[relative].append(result)
             else:
                 reason, detail = result
-                landing.quarantine[relative].append(
-                    {"line": number, "reason": reason, "detail": detail}
-                )
+                landing.quarantine[relative].append({"line": number, "reason": reason, "detail": detail})
     return landing
 
 
@@ -167,11 +156,7 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Landing:
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_simulate_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
@@ -183,17 +168,11 @@ def test_simulate_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
 
 
 def test_simulate_different_seed_gives_different_bytes(tmp_path: Path) -> None:
-    simulate(
-        tmp_path / "a", tmp_path / "a.json", SimulationConfig(days=3, scale=0.2, seed=1)
-    )
-    simulate(
-        tmp_path / "b", tmp_path / "b.json", SimulationConfig(days=3, scale=0.2, seed=2)
-    )
+    simulate(tmp_path / "a", tmp_path / "a.json", SimulationConfig(days=3, scale=0.2, seed=1))
+    simulate(tmp_path / "b", tmp_path / "b.json", SimulationConfig(days=3, scale=0.2, seed=2))
     result, other = _tree(tmp_path / "a"), _tree(tmp_path / "b")
     assert result.keys() & other.keys()
-    assert any(
-        result[k] != other[k] for k in result.keys() & other.keys() if "/events/" in k
-    )
+    assert any(result[k] != other[k] for k in result.keys() & other.keys() if "/events/" in k)
 
 
 def test_simulate_returns_the_manifest_it_writes(landing: Landing) -> None:
@@ -211,25 +190,19 @@ def test_manifest_records_equal_loaded_plus_duplicates_plus_quarantined(
 
 
 def test_manifest_lists_every_landed_file(landing: Landing) -> None:
-    result = sorted(
-        str(p.relative_to(landing.root)) for p in landing.root.rglob("*") if p.is_file()
-    )
+    result = sorted(str(p.relative_to(landing.root)) for p in landing.root.rglob("*") if p.is_file())
     assert result == list(landing.manifest["files"])
 
 
 def test_manifest_quarantine_matches_an_independent_reading(landing: Landing) -> None:
     for relative, entries in landing.quarantine.items():
         assert landing.manifest["files"][relative]["quarantine"] == entries, relative
-    reasons = Counter(
-        e["reason"] for entries in landing.quarantine.values() for e in entries
-    )
+    reasons = Counter(e["reason"] for entries in landing.quarantine.values() for e in entries)
     by_reason = landing.manifest["totals"]["quarantined_by_reason"]
     assert {r: n for r, n in by_reason.items() if r != "breaking_change"} == {
         r: reasons.get(r, 0) for r in by_reason if r != "breaking_change"
     }
-    assert all(
-        reasons[r] > 0 for r in ("invalid_json", "missing_required", "wrong_type")
-    )
+    assert all(reasons[r] > 0 for r in ("invalid_json", "missing_required", "wrong_type"))
 
 
 def test_manifest_expected_counts_match_loading_in_path_order(landing: Landing) -> None:
@@ -250,9 +223,7 @@ def test_manifest_expected_counts_match_loading_in_path_order(landing: Landing) 
         assert entry["expected"]["loaded"] == loaded, relative
         assert entry["expected"]["duplicates"] == duplicates, relative
         assert entry["duplicates_within_file"] == within, relative
-        assert entry["expected"]["quarantined"] == len(landing.quarantine[relative]), (
-            relative
-        )
+        assert entry["expected"]["quarantined"] == len(landing.quarantine[relative]), relative
     assert landing.manifest["totals"]["events"] == len(seen)
 
 
@@ -272,9 +243,7 @@ def test_events_before_file_day_are_late_or_copied_from_earlier_files(
         file_day = Path(relative).name[:10]
         result = sum(event["time"][:10] < file_day for event in events)
         entry = landing.manifest["files"][relative]
-        assert result == entry["late_events"] + entry["duplicates_across_files"], (
-            relative
-        )
+        assert result == entry["late_events"] + entry["duplicates_across_files"], relative
 
 
 def test_events_wellformed_lines_satisfy_their_contract(landing: Landing) -> None:
@@ -310,25 +279,15 @@ def test_events_ids_are_unique_per_source(landing: Landing) -> None:
     first_lines: dict[tuple[str, str], str] = {}
     for events in landing.events.values():
         for event in events:
-            line = (
-                json.dumps(event["data"], sort_keys=True)
-                + event["type"]
-                + event["time"]
-            )
+            line = json.dumps(event["data"], sort_keys=True) + event["type"] + event["time"]
             assert first_lines.setdefault((event["source"], event["id"]), line) == line
 
 
-def _latest_snapshot_ids(
-    landing: Landing, domain: str, table: str, key: str
-) -> tuple[list[str], list[set[str]]]:
+def _latest_snapshot_ids(landing: Landing, domain: str, table: str, key: str) -> tuple[list[str], list[set[str]]]:
     times, ids = [], []
     for stem, frame in landing.snapshots(domain, table):
         if key in frame.columns and (table != "customers" or "email" in frame.columns):
-            times.append(
-                datetime.strptime(stem, "%Y%m%dT%H%M%SZ").strftime(
-                    "%Y-%m-%dT%H:%M:%S.000Z"
-                )
-            )
+            times.append(datetime.strptime(stem, "%Y%m%dT%H%M%SZ").strftime("%Y-%m-%dT%H:%M:%S.000Z"))
             ids.append(set(frame[key].to_list()))
     return times, ids
 
@@ -353,16 +312,10 @@ def test_integrity_customers_exist_in_a_snapshot_before_the_event(
 
 
 def test_integrity_orders_reference_existing_products(landing: Landing) -> None:
-    products = {
-        pid
-        for _, frame in landing.snapshots("sales", "products")
-        for pid in frame["product_id"]
-    }
+    products = {pid for _, frame in landing.snapshots("sales", "products") for pid in frame["product_id"]}
     for event in landing.valid_events("sales.order.placed"):
         assert event["data"]["product_id"] in products
-        assert event["data"]["amount"] == round(
-            event["data"]["quantity"] * event["data"]["unit_price"], 2
-        )
+        assert event["data"]["amount"] == round(event["data"]["quantity"] * event["data"]["unit_price"], 2)
 
 
 def _by(landing: Landing, event_type: str, key: str) -> dict[str, dict[str, Any]]:
@@ -402,22 +355,13 @@ def test_integrity_finance_chain_references_earlier_events(landing: Landing) -> 
 
 
 def test_integrity_leads_reference_launched_campaigns(landing: Landing) -> None:
-    launched = {
-        e["data"]["campaign_id"]: e["time"]
-        for e in landing.valid_events("marketing.campaign.launched")
-    }
-    first_snapshot = set(
-        landing.snapshots("marketing", "campaigns")[0][1]["campaign_id"]
-    )
-    last_snapshot = set(
-        landing.snapshots("marketing", "campaigns")[-1][1]["campaign_id"]
-    )
+    launched = {e["data"]["campaign_id"]: e["time"] for e in landing.valid_events("marketing.campaign.launched")}
+    first_snapshot = set(landing.snapshots("marketing", "campaigns")[0][1]["campaign_id"])
+    last_snapshot = set(landing.snapshots("marketing", "campaigns")[-1][1]["campaign_id"])
     assert set(launched) <= last_snapshot
     for lead in landing.valid_events("marketing.lead.captured"):
         campaign = lead["data"]["campaign_id"]
-        assert (
-            campaign in first_snapshot or launched.get(campaign, "9999") < lead["time"]
-        )
+        assert campaign in first_snapshot or launched.get(campaign, "9999") < lead["time"]
 
 
 def test_integrity_tickets_reference_their_customers_orders(landing: Landing) -> None:
@@ -453,9 +397,7 @@ def test_integrity_incidents_reference_deployments_of_their_service(
 
 
 def test_integrity_deployment_versions_increase_per_service(landing: Landing) -> None:
-    deployments = sorted(
-        landing.valid_events("devops.deployment.finished"), key=lambda e: e["time"]
-    )
+    deployments = sorted(landing.valid_events("devops.deployment.finished"), key=lambda e: e["time"])
     latest: dict[str, tuple[int, ...]] = {}
     for deployment in deployments:
         service = deployment["data"]["service_id"]
@@ -470,16 +412,13 @@ def test_integrity_testruns_use_suites_and_versions_of_their_service(
     suites = landing.snapshots("qa", "test_suites")[0][1]
     suite_service = dict(zip(suites["suite_id"], suites["service_id"], strict=True))
     versions = {
-        (d["data"]["service_id"], d["data"]["version"])
-        for d in landing.valid_events("devops.deployment.finished")
+        (d["data"]["service_id"], d["data"]["version"]) for d in landing.valid_events("devops.deployment.finished")
     }
     runs = landing.valid_events("qa.testrun.completed")
     assert runs
     for run in runs:
         assert suite_service[run["data"]["suite_id"]] == run["data"]["service_id"]
-    matched = sum(
-        (r["data"]["service_id"], r["data"]["version"]) in versions for r in runs
-    )
+    matched = sum((r["data"]["service_id"], r["data"]["version"]) in versions for r in runs)
     assert matched / len(runs) > 0.9  # the rest belong to quarantined deployment lines
 
 
@@ -487,12 +426,8 @@ def test_extracts_regular_snapshots_have_the_contract_columns(landing: Landing) 
     for key, contract in EXTRACT_CONTRACTS.items():
         domain, table = key.split(".")
         for stem, frame in landing.snapshots(domain, table):
-            entry = landing.manifest["files"][
-                f"{domain}/extracts/{table}/{stem}.{contract['format']}"
-            ]
-            expected = list(contract["columns"]) + (entry["drift"] or {}).get(
-                "added", []
-            )
+            entry = landing.manifest["files"][f"{domain}/extracts/{table}/{stem}.{contract['format']}"]
+            expected = list(contract["columns"]) + (entry["drift"] or {}).get("added", [])
             if (entry["drift"] or {}).get("kind") == "breaking":
                 continue
             assert frame.columns == expected, (key, stem)
@@ -505,9 +440,7 @@ def test_extracts_parquet_uses_natural_types(landing: Landing) -> None:
     assert frame.schema["budget"] == pl.Float64
     assert frame.schema["start_date"] == pl.Date
     assert frame.schema["end_date"] == pl.Date
-    assert (
-        landing.snapshots("sales", "products")[0][1].schema["is_active"] == pl.Boolean
-    )
+    assert landing.snapshots("sales", "products")[0][1].schema["is_active"] == pl.Boolean
 
 
 def test_extracts_breaking_snapshot_renames_email(landing: Landing) -> None:
@@ -515,9 +448,7 @@ def test_extracts_breaking_snapshot_renames_email(landing: Landing) -> None:
     drift_day = SMALL.start.toordinal() + SMALL.days // 2
     stamp = date.fromordinal(drift_day).strftime("%Y%m%d") + "T120000Z"
     entry = files[f"sales/extracts/customers/{stamp}.csv"]
-    frame = pl.read_csv(
-        landing.root / f"sales/extracts/customers/{stamp}.csv", infer_schema=False
-    )
+    frame = pl.read_csv(landing.root / f"sales/extracts/customers/{stamp}.csv", infer_schema=False)
     assert entry["drift"] == {"kind": "breaking", "renamed": {"email": "email_address"}}
     assert "email_address" in frame.columns and "email" not in frame.columns
     assert entry["expected"] == {
@@ -525,18 +456,12 @@ def test_extracts_breaking_snapshot_renames_email(landing: Landing) -> None:
         "duplicates": 0,
         "quarantined": frame.height,
     }
-    later = [
-        f
-        for p, f in files.items()
-        if "customers" in p and p > f"sales/extracts/customers/{stamp}.csv"
-    ]
+    later = [f for p, f in files.items() if "customers" in p and p > f"sales/extracts/customers/{stamp}.csv"]
     assert later and all(f["drift"] is None for f in later)
 
 
 def test_extracts_campaigns_gain_objective_from_drift_day(landing: Landing) -> None:
-    drift_from = date.fromordinal(SMALL.start.toordinal() + SMALL.days // 2).strftime(
-        "%Y%m%d"
-    )
+    drift_from = date.fromordinal(SMALL.start.toordinal() + SMALL.days // 2).strftime("%Y%m%d")
     snapshots = landing.snapshots("marketing", "campaigns")
     assert f"{drift_from}T120000Z" in [stem for stem, _ in snapshots]
     for stem, frame in snapshots:
@@ -551,17 +476,11 @@ def test_extracts_fx_rates_have_one_snapshot_per_day_with_eur_at_one(
     for stem, frame in snapshots:
         rates = dict(zip(frame["currency"], frame["rate_to_eur"], strict=True))
         assert rates["EUR"] == "1.0" and set(rates) == {"EUR", "USD", "GBP"}
-        assert frame["rate_date"].unique().to_list() == [
-            f"{stem[:4]}-{stem[4:6]}-{stem[6:8]}"
-        ]
+        assert frame["rate_date"].unique().to_list() == [f"{stem[:4]}-{stem[4:6]}-{stem[6:8]}"]
 
 
 def test_events_devops_and_qa_files_are_reproducible_gzip(landing: Landing) -> None:
-    gz = [
-        p
-        for p in landing.manifest["files"]
-        if p.startswith(("devops/events", "qa/events"))
-    ]
+    gz = [p for p in landing.manifest["files"] if p.startswith(("devops/events", "qa/events"))]
     assert gz and all(p.endswith(".jsonl.gz") for p in gz)
     header = (landing.root / gz[0]).read_bytes()[:10]
     assert header[4:8] == b"\x00\x00\x00\x00"  # mtime 0
@@ -576,40 +495,22 @@ def test_simulate_without_dirt_has_no_quarantine_duplicates_or_disorder(
         SimulationConfig(days=4, scale=0.3, dirt=0),
     )
     totals = manifest["totals"]
-    assert (
-        sum(
-            n
-            for r, n in totals["quarantined_by_reason"].items()
-            if r != "breaking_change"
-        )
-        == 0
-    )
+    assert sum(n for r, n in totals["quarantined_by_reason"].items() if r != "breaking_change") == 0
     assert totals["duplicates_within_file"] == totals["duplicates_across_files"] == 0
     assert totals["late_events"] == totals["out_of_order"] == 0
     for relative, entry in manifest["files"].items():
         if entry["kind"] == "events":
             assert entry["quarantine"] == []
-            times = [
-                json.loads(line)["time"]
-                for line in _read_lines(tmp_path / "landing" / relative)
-            ]
+            times = [json.loads(line)["time"] for line in _read_lines(tmp_path / "landing" / relative)]
             assert times == sorted(times), relative
 
 
 def test_simulate_rerun_with_same_config_leaves_files_alone(tmp_path: Path) -> None:
     config = SimulationConfig(days=2, scale=0.1)
     simulate(tmp_path / "landing", tmp_path / "m.json", config)
-    before = {
-        p: p.stat().st_mtime_ns
-        for p in (tmp_path / "landing").rglob("*")
-        if p.is_file()
-    }
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "landing").rglob("*") if p.is_file()}
     simulate(tmp_path / "landing", tmp_path / "m.json", config)
-    after = {
-        p: p.stat().st_mtime_ns
-        for p in (tmp_path / "landing").rglob("*")
-        if p.is_file()
-    }
+    after = {p: p.stat().st_mtime_ns for p in (tmp_path / "landing").rglob("*") if p.is_file()}
     assert after == before
 
 
@@ -627,24 +528,14 @@ def test_simulate_refuses_to_overwrite_a_different_file(tmp_path: Path) -> None:
         )
 
 
-def test_simulate_splits_files_above_the_line_limit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_simulate_splits_files_above_the_line_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dirt_module, "MAX_LINES_PER_FILE", 100)
-    manifest = simulate(
-        tmp_path / "landing", tmp_path / "m.json", SimulationConfig(days=2, scale=0.5)
-    )
-    parts = [
-        p for p in manifest["files"] if p.startswith("sales/events/2026-10-01-part-")
-    ]
+    manifest = simulate(tmp_path / "landing", tmp_path / "m.json", SimulationConfig(days=2, scale=0.5))
+    parts = [p for p in manifest["files"] if p.startswith("sales/events/2026-10-01-part-")]
     assert parts[0].endswith("-part-000.jsonl") and len(parts) > 1
     for relative, entry in manifest["files"].items():
         if entry["kind"] == "events":
-            assert (
-                entry["records"]
-                == len(_read_lines(tmp_path / "landing" / relative))
-                <= 100
-            )
+            assert entry["records"] == len(_read_lines(tmp_path / "landing" / relative)) <= 100
 
 
 def test_simulate_reports_progress_per_file(tmp_path: Path) -> None:
