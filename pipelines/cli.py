@@ -184,5 +184,17 @@ def demo(home: Home, days: int, scale: float, seed: int) -> None:
     run_demo(home, days=days, scale=scale, seed=seed)
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+@expected_errors
+def dbt(home: Home, args: tuple[str, ...]) -> None:
+    """Run dbt on this home's warehouse (e.g. `agora dbt build`, `agora dbt test -s order_to_cash`)."""
+    from pipelines.transform import run_dbt
+
+    run = run_dbt(home, *(args or ("build",)), echo=click.echo, check=False)
+    sys.exit(run.returncode)
+
+
 if __name__ == "__main__":
     main()

@@ -323,8 +323,9 @@ def _load_rows(
     columns = [quote_ident(c.name) for c in contract.columns] + [quote_ident(n) for n in extras]
     con.execute(
         f"""
-        INSERT INTO {target} ({", ".join(columns)}, _snapshot_at, _file_id, _row_no, _batch_id)
-        SELECT {", ".join("r." + c for c in columns)}, getvariable('snapshot_at'), ?, r._row_no, getvariable('batch_id')
+        INSERT INTO {target} ({", ".join(columns)}, _snapshot_at, _file_id, _row_no, _batch_id, _ingested_at)
+        SELECT {", ".join("r." + c for c in columns)}, getvariable('snapshot_at'), ?, r._row_no, getvariable('batch_id'),
+               now()
         FROM _rows r
         WHERE r.verdict IS NULL AND NOT r.is_copy
           AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t._snapshot_at = getvariable('snapshot_at') AND {pk_match})

@@ -151,6 +151,7 @@ def _extract_ddl(contract: ExtractContract) -> str:
         "_file_id VARCHAR NOT NULL",
         "_row_no BIGINT NOT NULL",
         "_batch_id VARCHAR NOT NULL",
+        "_ingested_at TIMESTAMPTZ",
     ]
     return f"CREATE TABLE IF NOT EXISTS {extract_table(contract)} (\n    " + ",\n    ".join(columns) + "\n)"
 
@@ -174,6 +175,8 @@ def bootstrap(con: duckdb.DuckDBPyConnection, contracts: Contracts) -> None:
         for contract in contracts.extracts.values():
             con.execute(_extract_ddl(contract))
             existing = table_columns(con, raw_schema(contract.domain), contract.table)
+            if "_ingested_at" not in existing:
+                con.execute(f"ALTER TABLE {extract_table(contract)} ADD COLUMN _ingested_at TIMESTAMPTZ")
             for column in contract.columns:
                 if column.name not in existing:
                     con.execute(
