@@ -19,21 +19,25 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
 	@touch $(STAMP)
 
-setup: $(STAMP) ## create .venv from requirements.lock
+# dbt's manifest, prepared once by the set-up (nothing parses dbt at import time)
+target/manifest.json: $(STAMP) dbt_project.yml $(shell find models macros data-tests -type f 2>/dev/null)
+	AGORA_WAREHOUSE=:memory: DBT_SEND_ANONYMOUS_USAGE_STATS=false $(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path target
 
-demo: $(STAMP) ## simulate six microsites and land everything in a fresh home (./.agora)
+setup: $(STAMP) target/manifest.json ## create .venv from requirements.lock, prepare the dbt manifest
+
+demo: setup ## simulate six microsites and land everything in a fresh home (./.agora)
 	$(BIN)/agora demo
 
-test: $(STAMP) ## run the whole test suite (unit, slow and integration)
+test: setup ## run the whole test suite (unit, slow and integration)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-test-fast: $(STAMP) ## the quick subset for the edit loop
+test-fast: setup ## the quick subset for the edit loop
 	$(BIN)/python -m pytest -m "not slow and not integration" -x -q
 
-bench: $(STAMP) ## run the benchmarks, write benchmarks/results.md
+bench: setup ## run the benchmarks, write benchmarks/results.md
 	$(BIN)/python -m benchmarks.run
 
-lint: $(STAMP) ## ruff lint + format check, mypy
+lint: setup ## ruff lint + format check, mypy
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy pipelines catalog
 
 lock: ## re-resolve requirements.lock from pyproject.toml (needs network)
@@ -41,4 +45,4 @@ lock: ## re-resolve requirements.lock from pyproject.toml (needs network)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 clean: ## remove the virtual environment, caches and the default home
-	rm -rf $(VENV) .agora .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .agora .pytest_cache .ruff_cache .mypy_cache target logs

@@ -184,6 +184,45 @@ def demo(home: Home, days: int, scale: float, seed: int) -> None:
     run_demo(home, days=days, scale=scale, seed=seed)
 
 
+@main.command(name="run")
+@click.pass_obj
+@expected_errors
+def run_command(home: Home) -> None:
+    """The whole Dagster job: ingest → checks → dbt build → publish (recorded in the UI's history)."""
+    from pipelines.orchestration import run_build
+
+    build = run_build(home, echo=click.echo)
+    click.echo(f"run {build.run_id} {'succeeded' if build.success else 'FAILED'} in {build.seconds:.1f} s")
+    for check in build.failed_checks:
+        click.echo(f"  check did not pass: {check}")
+    if not build.success:
+        _fail(f"the build failed; see `agora ui` (run {build.run_id})")
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port to serve on.")
+@click.option("--no-serve", is_flag=True, help="Only build the docs and print where they are.")
+@click.pass_obj
+@expected_errors
+def docs(home: Home, port: int, no_serve: bool) -> None:
+    """dbt docs for this home: lineage, owners (groups) and consumers (exposures)."""
+    import time
+
+    from pipelines.docs import build_docs, serve
+
+    target = build_docs(home)
+    if no_serve:
+        click.echo(f"docs built in {target} (index.html)")
+        return
+    server = serve(target, port)
+    click.echo(f"dbt docs for {home.root}: http://127.0.0.1:{server.server_address[1]}/  (Ctrl-C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj

@@ -24,6 +24,32 @@ def reset_home(home: Home) -> None:
     (home.root / MARKER).write_text("created by agora demo; `agora demo` may empty this folder\n")
 
 
+MARTS = ("order_to_cash", "customer_360", "campaign_attribution", "delivery_quality", "support_load")
+
+
+def build_models(home: Home, console: Console) -> None:
+    """`dbt build`, showing one line per model, then the marts' row counts."""
+    from pipelines.transform import run_dbt
+    from pipelines.warehouse import connect
+
+    def echo(line: str) -> None:
+        text = line.split("  ", 1)[-1].strip()  # without dbt's time stamp
+        if " OK created" in text or " ERROR " in text or " FAIL " in text or text.startswith("Done."):
+            console.print("  " + text, soft_wrap=True, highlight=False)
+
+    run_dbt(home, "build", echo=echo)
+    con = connect(home.warehouse, read_only=True)
+    try:
+        present = {
+            name
+            for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()
+        }
+        counts = {m: con.execute(f"SELECT count(*) FROM marts.{m}").fetchone()[0] for m in MARTS if m in present}  # type: ignore[index]
+    finally:
+        con.close()
+    console.print("marts: " + ", ".join(f"{m} {n:,} rows" for m, n in counts.items()), soft_wrap=True)
+
+
 def run_demo(home: Home, *, days: int = 30, scale: float = 2.0, seed: int = 7) -> None:
     from pipelines.ingest import ingest
     from pipelines.reporting import print_ingest
@@ -32,12 +58,12 @@ def run_demo(home: Home, *, days: int = 30, scale: float = 2.0, seed: int = 7) -
 
     console = Console()
     reset_home(home)
-    console.rule("[bold]1/2 simulate six microsites")
+    console.rule("[bold]1/3 simulate six microsites")
     config = SimulationConfig(days=days, scale=scale, seed=seed, start=date(2026, 10, 1))
     manifest = simulate(home.landing, home.manifest, config)
     totals = manifest["totals"]
     console.print(f"{len(manifest['files'])} files, {totals['lines']:,} event lines into {home.landing}")
-    console.rule("[bold]2/2 land everything")
+    console.rule("[bold]2/3 land everything")
     report = ingest(home)
     print_ingest(home, report, console)
     con = connect(home.warehouse, read_only=True)
@@ -49,9 +75,12 @@ def run_demo(home: Home, *, days: int = 30, scale: float = 2.0, seed: int = 7) -
     finally:
         con.close()
     console.print("quarantined by reason: " + ", ".join(f"{reason} {n:,}" for reason, n in reasons))
+    console.rule("[bold]3/3 dbt build: staging, public interfaces, cross-domain marts")
+    build_models(home, console)
     # soft_wrap: a path cut at the terminal width could not be copied, nor read by a script
     console.print(f"\nwarehouse:  {home.warehouse}", soft_wrap=True)
     console.print(f"landing:    {home.landing}  (ground truth of the injected dirt: {home.manifest})", soft_wrap=True)
+    console.print("docs:       agora docs   (dbt docs: lineage, owners, consumers)")
     console.print("look at:    ops.file_reconciliation (every file's fate), ops.files, ops.schema_changes,")
     console.print("            quarantine.events and quarantine.extract_rows (what was set aside, and why)")
     console.print(

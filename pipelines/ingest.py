@@ -22,7 +22,7 @@ import duckdb
 
 from pipelines.contracts import Contracts, load_contracts
 from pipelines.errors import AgoraError
-from pipelines.home import Home
+from pipelines.home import REPO_ROOT, Home
 from pipelines.landing import LandedFile, Rejected, discover
 from pipelines.lines import UnreadableFileError, decompress, split_lines
 from pipelines.load_events import PreparedEventFile, load_event_batch
@@ -102,6 +102,9 @@ class Ingestor:
         self.known_shas = {sha for (sha,) in con.execute("SELECT DISTINCT file_id FROM ops.files").fetchall()}
         self.content_sha: dict[str, str] = {}
         self.replays: list[tuple[LandedFile, str, os.stat_result]] = []
+        # the home's last dbt build, else the project manifest `make setup` prepares
+        home_manifest = home.root / "dbt" / "target" / "manifest.json"
+        self.manifest = home_manifest if home_manifest.exists() else REPO_ROOT / "target" / "manifest.json"
         self.done_bytes = 0
         self.total_bytes = 0
 
@@ -239,7 +242,17 @@ class Ingestor:
         except UnreadableFileError as exc:
             self._reject(_rejected(file, str(exc)))
             return
-        snap = Snapshot(file, contract, sha, self.content_sha[sha], stat.st_size, stat.st_mtime_ns, table, unreadable)
+        snap = Snapshot(
+            file,
+            contract,
+            sha,
+            self.content_sha[sha],
+            stat.st_size,
+            stat.st_mtime_ns,
+            table,
+            unreadable,
+            manifest=self.manifest,
+        )
         result = load_snapshot(self.con, snap, self.ids.next(), datetime.now(UTC))
         self.known_paths[file.rel] = (stat.st_size, stat.st_mtime_ns)
         self.report.files.append(result)
@@ -247,8 +260,11 @@ class Ingestor:
             log.info("%s blocked: %s", file.rel, result.detail)
 
     # -- the run -------------------------------------------------------------------------------
-    def run(self) -> IngestReport:
+    def run(self, domains: set[str] | None = None) -> IngestReport:
         files, rejected = discover(self.home.landing, self.contracts)
+        if domains is not None:
+            files = [f for f in files if f.domain in domains]
+            rejected = [r for r in rejected if r.rel.split("/")[0] in domains]
         for bad in rejected:
             self._reject(_rejected(bad, f"{bad.rel}: {bad.reason}"))
         new = [f for f in files if not self._unchanged(f)]
@@ -282,8 +298,9 @@ def ingest(
     progress: Progress | None = None,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    domains: set[str] | None = None,
 ) -> IngestReport:
-    """Land what is new under `home.landing` into `home.warehouse`."""
+    """Land what is new under `home.landing` into `home.warehouse` (only `domains`, if given)."""
     if not home.landing.is_dir():
         raise AgoraError(f"no landing zone at {home.landing} — run `agora simulate` or drop files there first")
     started = time.perf_counter()
@@ -292,7 +309,7 @@ def ingest(
     con = connect(home.warehouse, memory_limit=memory_limit)
     try:
         bootstrap(con, contracts)
-        report = Ingestor(con, home, contracts, progress, batch_bytes).run()
+        report = Ingestor(con, home, contracts, progress, batch_bytes).run(domains)
     finally:
         con.close()
     report.seconds = time.perf_counter() - started

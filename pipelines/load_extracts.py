@@ -15,6 +15,7 @@ import gzip
 import io
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -53,6 +54,7 @@ class Snapshot:
     mtime_ns: int
     table: pa.Table  # every column as read, plus _row_no
     unreadable_rows: list[tuple[int, str]]  # (row number, raw text) of rows the reader could not split
+    manifest: Path | None = None  # the home's dbt manifest, to name consumers downstream
 
 
 def _csv_python(data: bytes) -> tuple[pa.Table, list[tuple[int, str]]]:
@@ -169,7 +171,7 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snap: Snapshot, batch_id: str,
         con.execute("CREATE OR REPLACE TEMP TABLE _snap AS SELECT * FROM _snap_in")
         unreadable = [(n, t, "invalid_row", "wrong number of fields") for n, t in snap.unreadable_rows]
         if problems:
-            consumers = declared_consumers(contract.name, missing or None)
+            consumers = declared_consumers(contract.name, missing or None, manifest=snap.manifest)
             result.status = "blocked"
             result.detail = (
                 f"breaking change to {contract.name} (contract v{contract.version}): {'; '.join(problems)}; "
@@ -246,7 +248,7 @@ def _add_columns(con: duckdb.DuckDBPyConnection, snap: Snapshot, added: list[str
     new = [name for name in added if name not in existing]
     for name in new:
         con.execute(f"ALTER TABLE {extract_table(contract)} ADD COLUMN {quote_ident(name)} {types[name]}")
-    consumers = declared_consumers(contract.name)
+    consumers = declared_consumers(contract.name, manifest=snap.manifest)
     detail = f"additive change to {contract.name}: new column{'s' if len(added) > 1 else ''} {', '.join(added)}"
     result.schema_change = {"change": "additive", "columns": added, "new_in_warehouse": new}
     result.detail = detail

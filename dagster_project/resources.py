@@ -1,0 +1,32 @@
+"""Resources: the Agora home every step works on, and dbt pointed at its warehouse."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.home import REPO_ROOT, Home
+
+WAREHOUSE_POOL = "warehouse"  # every step that writes warehouse.duckdb takes this one slot
+
+
+class AgoraHome(dg.ConfigurableResource):
+    """The home (landing zone, warehouse, serving snapshot) a run works on."""
+
+    root: str = dg.EnvVar("AGORA_HOME")
+
+    @property
+    def home(self) -> Home:
+        return Home.resolve(self.root)
+
+    def dbt_env(self) -> None:
+        """dbt's profile reads the warehouse from the environment (profiles.yml)."""
+        os.environ["AGORA_WAREHOUSE"] = self.home.warehouse
+        os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+def dbt_manifest() -> Path:
+    """Prepared by `make setup` (`dbt parse`); definitions never parse dbt themselves."""
+    return REPO_ROOT / "target" / "manifest.json"
