@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-fast bench lint clean lock
+.PHONY: help setup demo test test-fast bench lint clean lock browser
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,7 +28,7 @@ setup: $(STAMP) target/manifest.json ## create .venv from requirements.lock, pre
 demo: setup ## simulate six microsites and land everything in a fresh home (./.agora)
 	$(BIN)/agora demo
 
-test: setup ## run the whole test suite (unit, slow and integration)
+test: setup browser ## run the whole test suite (unit, slow and integration)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: setup ## the quick subset for the edit loop
@@ -39,6 +39,9 @@ bench: setup ## run the benchmarks, write benchmarks/results.md
 
 lint: setup ## ruff lint + format check, mypy
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy pipelines catalog
+
+browser: ## headless Chromium for the tests that look at pages (Debian's package)
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 lock: ## re-resolve requirements.lock from pyproject.toml (needs network)
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv==$(UV_VERSION); }

@@ -1,0 +1,17 @@
+with
+
+fx_rates as (
+    select * from {{ ref('stg_finance__fx_rates') }}
+),
+
+final as (
+    select
+        currency,
+        rate_date,
+        rate_to_eur,
+    from fx_rates
+    -- a day restated by a later snapshot takes the latest value
+    qualify row_number() over (partition by currency, rate_date order by snapshot_at desc) = 1
+)
+
+select * from final

@@ -1,0 +1,50 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='lead_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
+
+with
+
+captured as (
+    select * from {{ ref('stg_marketing__leads_captured') }}
+),
+
+{% if is_incremental() %}
+-- leads touched by an event that landed (or happened) within the lookback window before
+-- the last build: landing time, so an event days late still reaches its lead
+watermark as (
+    select
+        max(_built_at) - interval '{{ var("lookback_days") }} days' as since,
+    from {{ this }}
+),
+
+touched as (
+    select captured.lead_id
+    from captured
+    cross join watermark
+    where captured.ingested_at >= watermark.since or captured.captured_at >= watermark.since
+),
+{% endif %}
+
+first_captured as (
+    select * from captured
+    {% if is_incremental() %} where lead_id in (select lead_id from touched) {% endif %}
+    qualify row_number() over (partition by lead_id order by captured_at, event_id) = 1
+),
+
+final as (
+    select
+        lead_id,
+        campaign_id,
+        customer_id,
+        touchpoint,
+        captured_at,
+        ingested_at as _built_at,
+    from first_captured
+)
+
+select * from final

@@ -1,0 +1,30 @@
+-- One row per devops.deployment.finished event (contract: catalog/contracts/events/devops.deployment.finished.yml).
+with
+
+events as (
+    select * from {{ source('raw_devops', 'events') }}
+    where type = 'devops.deployment.finished'
+),
+
+typed as (
+    select
+        id as event_id,
+        source as event_source,
+        data ->> 'deployment_id' as deployment_id,
+        data ->> 'service_id' as service_id,
+        data ->> 'version' as version,
+        data ->> 'status' as status,
+        data ->> 'commit_sha' as commit_sha,
+        (data ->> 'committed_at')::timestamptz at time zone 'UTC' as committed_at,
+        time at time zone 'UTC' as deployed_at,
+        _ingested_at at time zone 'UTC' as ingested_at,
+    from events
+),
+
+final as (
+    select * from typed
+    -- landing already keeps one row per (source, id); stay safe if a source is re-landed
+    qualify row_number() over (partition by event_source, event_id order by ingested_at) = 1
+)
+
+select * from final

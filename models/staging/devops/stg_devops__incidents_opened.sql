@@ -1,0 +1,28 @@
+-- One row per devops.incident.opened event (contract: catalog/contracts/events/devops.incident.opened.yml).
+with
+
+events as (
+    select * from {{ source('raw_devops', 'events') }}
+    where type = 'devops.incident.opened'
+),
+
+typed as (
+    select
+        id as event_id,
+        source as event_source,
+        data ->> 'incident_id' as incident_id,
+        data ->> 'service_id' as service_id,
+        data ->> 'deployment_id' as deployment_id,
+        data ->> 'severity' as severity,
+        time at time zone 'UTC' as opened_at,
+        _ingested_at at time zone 'UTC' as ingested_at,
+    from events
+),
+
+final as (
+    select * from typed
+    -- landing already keeps one row per (source, id); stay safe if a source is re-landed
+    qualify row_number() over (partition by event_source, event_id order by ingested_at) = 1
+)
+
+select * from final

@@ -1,0 +1,29 @@
+-- One row per finance.payment.received event (contract: catalog/contracts/events/finance.payment.received.yml).
+with
+
+events as (
+    select * from {{ source('raw_finance', 'events') }}
+    where type = 'finance.payment.received'
+),
+
+typed as (
+    select
+        id as event_id,
+        source as event_source,
+        data ->> 'payment_id' as payment_id,
+        data ->> 'invoice_id' as invoice_id,
+        (data ->> 'amount')::decimal(18, 2) as payment_amount,
+        data ->> 'currency' as currency,
+        data ->> 'method' as method,
+        time at time zone 'UTC' as received_at,
+        _ingested_at at time zone 'UTC' as ingested_at,
+    from events
+),
+
+final as (
+    select * from typed
+    -- landing already keeps one row per (source, id); stay safe if a source is re-landed
+    qualify row_number() over (partition by event_source, event_id order by ingested_at) = 1
+)
+
+select * from final

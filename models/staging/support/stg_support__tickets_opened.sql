@@ -1,0 +1,29 @@
+-- One row per support.ticket.opened event (contract: catalog/contracts/events/support.ticket.opened.yml).
+with
+
+events as (
+    select * from {{ source('raw_support', 'events') }}
+    where type = 'support.ticket.opened'
+),
+
+typed as (
+    select
+        id as event_id,
+        source as event_source,
+        data ->> 'ticket_id' as ticket_id,
+        data ->> 'customer_id' as customer_id,
+        data ->> 'order_id' as order_id,
+        data ->> 'priority' as priority,
+        data ->> 'channel' as channel,
+        time at time zone 'UTC' as opened_at,
+        _ingested_at at time zone 'UTC' as ingested_at,
+    from events
+),
+
+final as (
+    select * from typed
+    -- landing already keeps one row per (source, id); stay safe if a source is re-landed
+    qualify row_number() over (partition by event_source, event_id order by ingested_at) = 1
+)
+
+select * from final

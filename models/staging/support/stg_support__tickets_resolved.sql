@@ -1,0 +1,27 @@
+-- One row per support.ticket.resolved event (contract: catalog/contracts/events/support.ticket.resolved.yml).
+with
+
+events as (
+    select * from {{ source('raw_support', 'events') }}
+    where type = 'support.ticket.resolved'
+),
+
+typed as (
+    select
+        id as event_id,
+        source as event_source,
+        data ->> 'ticket_id' as ticket_id,
+        data ->> 'agent_id' as agent_id,
+        data ->> 'resolution' as resolution,
+        time at time zone 'UTC' as resolved_at,
+        _ingested_at at time zone 'UTC' as ingested_at,
+    from events
+),
+
+final as (
+    select * from typed
+    -- landing already keeps one row per (source, id); stay safe if a source is re-landed
+    qualify row_number() over (partition by event_source, event_id order by ingested_at) = 1
+)
+
+select * from final
