@@ -163,11 +163,24 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (checks the script, not the product)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "data")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=["landing", "dbt"], help="run one section (the other keeps its last figures)")
     args = parser.parse_args()
     workdir: Path = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     repeat = 1 if args.quick else args.repeat
+    previous = json.loads((ROOT / "results.json").read_text()) if (ROOT / "results.json").exists() else {}
     results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "quick": args.quick}
+    if args.only != "landing":
+        from benchmarks.dbt_build import measure
+
+        print("dbt builds …", file=sys.stderr)
+        results["dbt"] = measure(workdir, args.quick)
+    elif "dbt" in previous:
+        results["dbt"] = previous["dbt"]
+    if args.only == "dbt":
+        results["throughput"], results["incremental"] = previous["throughput"], previous["incremental"]
+        write(results)
+        return
 
     # 1. ~2M events: bare DuckDB vs agora ingest vs dlt, same files -------------------------
     m2 = simulated(workdir, "m2", SimulationConfig(days=30, scale=2 if args.quick else 54, seed=7))
@@ -235,6 +248,10 @@ def main() -> None:
         "noop_seconds": noop.output["seconds"],
         "noop_wall_seconds": noop.wall,
     }
+    write(results)
+
+
+def write(results: dict) -> None:
     (ROOT / "results.json").write_text(json.dumps(results, indent=2))
     (ROOT / "results.md").write_text(render(results))
     print((ROOT / "results.md").read_text())
@@ -278,6 +295,22 @@ excluded); "wall" includes interpreter start-up.
 - Delta cost: **{100 * i["delta_seconds"] / i["full_seconds"]:.1f}%** of the full load's time
   ({100 * i["delta_wall_seconds"] / i["full_wall_seconds"]:.1f}% in wall time) for
   {100 * i["delta_records"] / i["records"]:.2f}% of the records.
+""" + (render_dbt(r["dbt"]) if "dbt" in r else "")
+
+
+def render_dbt(d: dict) -> str:
+    return f"""
+## dbt build (staging, public interfaces, marts, and all their tests)
+
+| build | events | seconds |
+|---|---:|---:|
+| demo home (`agora demo` data), full `dbt build` | {d["demo_events"]:,} | {d["demo_build_seconds"]:.1f} |
+| ≥2M events, full `dbt build` | {d["events"]:,} | {d["full_build_seconds"]:.1f} |
+| after a {100 * d["delta_records"] / d["events"]:.1f}% delta of late events, incremental `dbt build` | +{d["delta_loaded"]:,} | {d["incremental_build_seconds"]:.1f} |
+| same state, `dbt build --full-refresh` | | {d["full_refresh_after_delta_seconds"]:.1f} |
+
+- Incremental build: **{100 * d["incremental_build_seconds"] / d["full_refresh_after_delta_seconds"]:.0f}%** of a full
+  rebuild of the same data. Times are `agora dbt build` wall times (dbt start-up and parse included).
 """
 
 

@@ -37,7 +37,7 @@ def build_models(home: Home, console: Console) -> None:
         if " OK created" in text or " ERROR " in text or " FAIL " in text or text.startswith("Done."):
             console.print("  " + text, soft_wrap=True, highlight=False)
 
-    run_dbt(home, "build", echo=echo)
+    run_dbt(home, "build", "--exclude-resource-type", "unit_test", echo=echo)
     con = connect(home.warehouse, read_only=True)
     try:
         present = {

@@ -18,7 +18,7 @@ refunds as (
 -- the last build: landing time, so an event days late still reaches its refund
 watermark as (
     select
-        max(_built_at) - interval '{{ var("lookback_days") }} days' as since,
+        max(_built_at) - interval '{{ var("lookback_hours") }} hours' as since,
     from {{ this }}
 ),
 

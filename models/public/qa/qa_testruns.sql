@@ -18,8 +18,8 @@ completed as (
 -- landing time (late events) and by event time
 watermark as (
     select
-        max(_built_at) - interval '{{ var("lookback_days") }} days' as ingested_since,
-        max(completed_at) - interval '{{ var("lookback_days") }} days' as event_since,
+        max(_built_at) - interval '{{ var("lookback_hours") }} hours' as ingested_since,
+        max(completed_at) - interval '{{ var("lookback_hours") }} hours' as event_since,
     from {{ this }}
 ),
 

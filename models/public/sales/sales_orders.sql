@@ -22,7 +22,7 @@ cancelled as (
 -- landing time, not event time, so an event days late still reaches its order
 watermark as (
     select
-        max(_built_at) - interval '{{ var("lookback_days") }} days' as since,
+        max(_built_at) - interval '{{ var("lookback_hours") }} hours' as since,
     from {{ this }}
 ),
 

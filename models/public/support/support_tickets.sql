@@ -34,8 +34,8 @@ latest_event as (
 -- status moves with the latest event time even when none of its own events arrive
 watermark as (
     select
-        max(_built_at) - interval '{{ var("lookback_days") }} days' as ingested_since,
-        max(greatest(opened_at, resolved_at)) - interval '{{ var("lookback_days") }} days' as event_since,
+        max(_built_at) - interval '{{ var("lookback_hours") }} hours' as ingested_since,
+        max(greatest(opened_at, resolved_at)) - interval '{{ var("lookback_hours") }} hours' as event_since,
     from {{ this }}
 ),
 

@@ -1,9 +1,21 @@
 -- One row per marketing.lead.captured event (contract: catalog/contracts/events/marketing.lead.captured.yml).
+{{
+    config(
+        materialized='incremental',
+        unique_key=['event_source', 'event_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with
 
 events as (
     select * from {{ source('raw_marketing', 'events') }}
     where type = 'marketing.lead.captured'
+    {% if is_incremental() %}
+    and _ingested_at at time zone 'UTC' > (select max(ingested_at) - interval '{{ var("lookback_hours") }} hours' from {{ this }})
+    {% endif %}
 ),
 
 typed as (

@@ -1,9 +1,21 @@
 -- One row per qa.testrun.completed event (contract: catalog/contracts/events/qa.testrun.completed.yml).
+{{
+    config(
+        materialized='incremental',
+        unique_key=['event_source', 'event_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with
 
 events as (
     select * from {{ source('raw_qa', 'events') }}
     where type = 'qa.testrun.completed'
+    {% if is_incremental() %}
+    and _ingested_at at time zone 'UTC' > (select max(ingested_at) - interval '{{ var("lookback_hours") }} hours' from {{ this }})
+    {% endif %}
 ),
 
 typed as (
