@@ -27,6 +27,7 @@ from pipelines.landing import LandedFile, Rejected, discover
 from pipelines.lines import UnreadableFileError, decompress, split_lines
 from pipelines.load_events import PreparedEventFile, load_event_batch
 from pipelines.load_extracts import Snapshot, load_snapshot, read_snapshot
+from pipelines.load_query_log import load_query_log
 from pipelines.results import FileResult, IngestReport
 from pipelines.warehouse import bootstrap, connect, file_identity, transaction
 
@@ -310,6 +311,7 @@ def ingest(
     try:
         bootstrap(con, contracts)
         report = Ingestor(con, home, contracts, progress, batch_bytes).run(domains)
+        load_query_log(con, home)  # the gateway's query log lands like any other event stream
     finally:
         con.close()
     report.seconds = time.perf_counter() - started

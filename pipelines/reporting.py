@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 
@@ -35,3 +37,45 @@ def print_ingest(home: Home, report: IngestReport, console: Console | None = Non
             console.print(f"[red]rejected[/red] {f.detail}")
         elif f.schema_change and f.schema_change.get("change") == "additive":
             console.print(f"[yellow]additive[/yellow] {f.rel}: {f.detail}")
+
+
+def print_arrow(table: Any, fmt: str = "table", console: Console | None = None) -> None:
+    """A query's answer (a pyarrow Table) on stdout as a table, CSV or JSON rows."""
+    import sys
+
+    if fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(table, sys.stdout.buffer)
+        return
+    if fmt == "json":
+        import json
+
+        sys.stdout.write(json.dumps(table.to_pylist(), indent=1, default=str) + "\n")
+        return
+    console = console or Console()
+    view = Table(show_lines=False)
+    for name in table.column_names:
+        view.add_column(name)
+    for row in table.to_pylist():
+        view.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(view)
+    console.print(f"{table.num_rows:,} rows", style="dim")
+
+
+def print_permissions(permissions: Any, console: Console | None = None) -> None:
+    """`agora access`: every dataset with its decision, rule and masked columns."""
+    console = console or Console()
+    view = Table(title=f"{permissions.principal} ({permissions.kind}) — {permissions.pii_rule}")
+    for column in ("dataset", "relation", "domain", "access", "rule", "masked columns"):
+        view.add_column(column)
+    for d in permissions.decisions:
+        view.add_row(
+            d.dataset,
+            d.relation,
+            d.domain,
+            "[green]allowed[/green]" if d.allowed else "[red]denied[/red]",
+            d.rule,
+            ", ".join(d.masked_columns),
+        )
+    console.print(view, soft_wrap=True)

@@ -1,0 +1,147 @@
+"""Land the gateway's query log (`<home>/query_log/*.jsonl`) into `ops.query_log`.
+
+The files only grow, so each load reads from where the last one stopped (`ops.query_log_files`
+keeps the byte offset per file) up to the last complete line; a line still being written waits
+for the next landing. Every line read is exactly one of loaded, duplicate (its query_id is
+already there) or quarantined (not a valid record, with a reason) — guarantee 1 — and a file's
+segment commits together with its accounting (guarantee 3). Loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.home import Home
+from pipelines.warehouse import transaction
+
+log = logging.getLogger(__name__)
+
+QUERY_LOG_DIR = "query_log"
+REQUIRED = ("query_id", "logged_at", "principal", "sql", "decision")
+
+QUERY_LOG_DDL = """
+CREATE SCHEMA IF NOT EXISTS ops;
+CREATE SCHEMA IF NOT EXISTS quarantine;
+CREATE TABLE IF NOT EXISTS ops.query_log (
+    query_id VARCHAR NOT NULL, logged_at TIMESTAMPTZ NOT NULL, principal VARCHAR NOT NULL,
+    source VARCHAR, sql VARCHAR NOT NULL, fingerprint VARCHAR, relations VARCHAR[], columns VARCHAR[],
+    masked VARCHAR[], decision VARCHAR NOT NULL, reason VARCHAR, message VARCHAR, rows BIGINT,
+    duration_ms DOUBLE, path VARCHAR NOT NULL, line_no BIGINT NOT NULL, landed_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ops.query_log_files (
+    path VARCHAR NOT NULL, start_offset BIGINT NOT NULL, end_offset BIGINT NOT NULL,
+    first_line BIGINT NOT NULL, records BIGINT NOT NULL, loaded BIGINT NOT NULL,
+    duplicates BIGINT NOT NULL, quarantined BIGINT NOT NULL, landed_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine.query_log (
+    path VARCHAR NOT NULL, line_no BIGINT NOT NULL, raw VARCHAR NOT NULL, reason VARCHAR NOT NULL,
+    landed_at TIMESTAMPTZ NOT NULL
+);
+"""
+
+
+@dataclass
+class QueryLogLoad:
+    records: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    files: list[str] = field(default_factory=list)
+
+
+def _record(raw: str) -> tuple[dict | None, str]:
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None, "invalid_json"
+    if not isinstance(record, dict):
+        return None, "not_an_object"
+    missing = [k for k in REQUIRED if not record.get(k)]
+    return (None, "missing_required:" + ",".join(missing)) if missing else (record, "")
+
+
+def _load_file(con: duckdb.DuckDBPyConnection, path: Path, rel: str, result: QueryLogLoad) -> None:
+    start, first_line = con.execute(
+        "SELECT coalesce(max(end_offset), 0), coalesce(max(first_line + records), 1) "
+        "FROM ops.query_log_files WHERE path = ?",
+        [rel],
+    ).fetchone()  # type: ignore[misc]
+    with path.open("rb") as handle:
+        handle.seek(start)
+        data = handle.read()
+    end = data.rfind(b"\n") + 1  # complete lines only
+    if end == 0:
+        return
+    lines = data[:end].decode("utf-8", errors="replace").split("\n")[:-1]
+    seen = {q for (q,) in con.execute("SELECT query_id FROM ops.query_log").fetchall()}
+    rows, bad, duplicates = [], [], 0
+    for offset, raw in enumerate(lines):
+        line_no = first_line + offset
+        record, reason = _record(raw)
+        if record is None:
+            bad.append((rel, line_no, raw, reason))
+        elif record["query_id"] in seen:
+            duplicates += 1
+        else:
+            seen.add(record["query_id"])
+            rows.append(
+                (
+                    record["query_id"],
+                    record["logged_at"],
+                    record["principal"],
+                    record.get("source"),
+                    record["sql"],
+                    record.get("fingerprint"),
+                    record.get("relations") or [],
+                    record.get("columns") or [],
+                    record.get("masked") or [],
+                    record["decision"],
+                    record.get("reason"),
+                    record.get("message"),
+                    record.get("rows"),
+                    record.get("duration_ms"),
+                    rel,
+                    line_no,
+                )
+            )
+    with transaction(con):
+        if rows:
+            con.executemany(
+                "INSERT INTO ops.query_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", rows
+            )
+        if bad:
+            con.executemany("INSERT INTO quarantine.query_log VALUES (?, ?, ?, ?, now())", bad)
+        con.execute(
+            "INSERT INTO ops.query_log_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [rel, start, start + end, first_line, len(lines), len(rows), duplicates, len(bad)],
+        )
+    result.records += len(lines)
+    result.loaded += len(rows)
+    result.duplicates += duplicates
+    result.quarantined += len(bad)
+    result.files.append(rel)
+
+
+def load_query_log(con: duckdb.DuckDBPyConnection, home: Home) -> QueryLogLoad:
+    """Land what is new in the home's query log; a no-op when there is none."""
+    result = QueryLogLoad()
+    folder = home.root / QUERY_LOG_DIR
+    con.execute(QUERY_LOG_DDL)
+    if not folder.is_dir():
+        return result
+    for path in sorted(folder.glob("*.jsonl")):
+        _load_file(con, path, f"{QUERY_LOG_DIR}/{path.name}", result)
+    if result.records:
+        log.info(
+            "query log: %d read, %d loaded, %d duplicate, %d quarantined",
+            result.records,
+            result.loaded,
+            result.duplicates,
+            result.quarantined,
+        )
+    return result
