@@ -51,41 +51,84 @@ def build_models(home: Home, console: Console) -> None:
 
 
 def run_demo(home: Home, *, days: int = 30, scale: float = 2.0, seed: int = 7) -> None:
-    from pipelines.ingest import ingest
-    from pipelines.reporting import print_ingest
+    from pipelines.orchestration import run_build
     from pipelines.simulator import SimulationConfig, simulate
-    from pipelines.warehouse import connect
 
     console = Console()
     reset_home(home)
-    console.rule("[bold]1/3 simulate six microsites")
+    console.rule("[bold]1/2 simulate six microsites")
     config = SimulationConfig(days=days, scale=scale, seed=seed, start=date(2026, 10, 1))
     manifest = simulate(home.landing, home.manifest, config)
     totals = manifest["totals"]
     console.print(f"{len(manifest['files'])} files, {totals['lines']:,} event lines into {home.landing}")
-    console.rule("[bold]2/3 land everything")
-    report = ingest(home)
-    print_ingest(home, report, console)
+    console.rule("[bold]2/2 agora run: land → checks → dbt build → quality → publish (Dagster)")
+    build = run_build(home, echo=lambda line: console.print("  " + line, highlight=False))
+    console.print(f"run {build.run_id} {'succeeded' if build.success else 'FAILED'} in {build.seconds:.1f} s")
+    for check in build.failed_checks:
+        console.print(f"  [yellow]check did not pass[/yellow]: {check}", soft_wrap=True)
+    summarize(home, console)
+    if not build.success:
+        raise AgoraError(f"the build failed; see `agora ui` (run {build.run_id})")
+
+
+def summarize(home: Home, console: Console) -> None:
+    """What landed per domain, why records were set aside, and the marts readers can query."""
+    from rich.table import Table
+
+    from pipelines.warehouse import connect
+
     con = connect(home.warehouse, read_only=True)
     try:
+        per_domain = con.execute(
+            "SELECT domain, count(*), sum(records), sum(loaded), sum(duplicates), sum(quarantined), "
+            "count(*) FILTER (WHERE status = 'blocked') FROM ops.files GROUP BY ALL ORDER BY 1"
+        ).fetchall()
         reasons = con.execute(
             "SELECT reason, count(*) FROM (SELECT reason FROM quarantine.events "
             "UNION ALL SELECT reason FROM quarantine.extract_rows) GROUP BY ALL ORDER BY 2 DESC"
         ).fetchall()
+        blocked = con.execute("SELECT path, detail FROM ops.files WHERE status = 'blocked' ORDER BY 1").fetchall()
     finally:
         con.close()
-    console.print("quarantined by reason: " + ", ".join(f"{reason} {n:,}" for reason, n in reasons))
-    console.rule("[bold]3/3 dbt build: staging, public interfaces, cross-domain marts")
-    build_models(home, console)
+    table = Table(title="Landed (ops.files)")
+    for column in ("domain", "files", "records", "loaded", "duplicates", "quarantined", "blocked"):
+        table.add_column(column, justify="left" if column == "domain" else "right")
+    for row in per_domain:
+        table.add_row(row[0], *(f"{v:,}" for v in row[1:]))
+    console.print(table)
+    console.print("quarantined by reason: " + ", ".join(f"{r} {n:,}" for r, n in reasons), soft_wrap=True)
+    for path, detail in blocked:
+        console.print(f"[red]blocked[/red] {path}: {detail}", soft_wrap=True)
+    if home.serving.exists():
+        serving = connect(str(home.serving), read_only=True)
+        try:
+            present = {
+                t
+                for (t,) in serving.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'"
+                ).fetchall()
+            }
+            counts = {
+                m: serving.execute(f"SELECT count(*) FROM marts.{m}").fetchone()[0] for m in MARTS if m in present
+            }  # type: ignore[index]
+        finally:
+            serving.close()
+        console.print("marts: " + ", ".join(f"{m} {n:,} rows" for m, n in counts.items()), soft_wrap=True)
     # soft_wrap: a path cut at the terminal width could not be copied, nor read by a script
     console.print(f"\nwarehouse:  {home.warehouse}", soft_wrap=True)
+    console.print(f"serving:    {home.serving}  (what readers query)", soft_wrap=True)
     console.print(f"landing:    {home.landing}  (ground truth of the injected dirt: {home.manifest})", soft_wrap=True)
-    console.print("docs:       agora docs   (dbt docs: lineage, owners, consumers)")
-    console.print("look at:    ops.file_reconciliation (every file's fate), ops.files, ops.schema_changes,")
-    console.print("            quarantine.events and quarantine.extract_rows (what was set aside, and why)")
     console.print(
-        f"""try:        .venv/bin/python -c "import duckdb; duckdb.connect('{home.warehouse}', read_only=True)"""
-        """.sql('select * from ops.file_reconciliation').show()\"""",
+        f"ui:         agora --home {home.root} ui      (Dagster: assets, owners, checks, runs)", soft_wrap=True
+    )
+    console.print(
+        f"docs:       agora --home {home.root} docs    (dbt docs: lineage, owners, consumers)", soft_wrap=True
+    )
+    console.print(
+        f"sql:        agora --home {home.root} sql --as exec-dashboard "
+        "'select status, count(*) from marts.order_to_cash group by all'",
         soft_wrap=True,
     )
+    console.print(f"access:     agora --home {home.root} access finance-analyst", soft_wrap=True)
+    console.print("look at:    ops.file_reconciliation (every file's fate), quarantine.* (what was set aside, and why)")
     sys.stdout.flush()
