@@ -163,21 +163,29 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (checks the script, not the product)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "data")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["landing", "dbt"], help="run one section (the other keeps its last figures)")
+    parser.add_argument(
+        "--only",
+        choices=["landing", "dbt", "quality", "dagster"],
+        help="run one section (others keep their last figures)",
+    )
     args = parser.parse_args()
     workdir: Path = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     repeat = 1 if args.quick else args.repeat
     previous = json.loads((ROOT / "results.json").read_text()) if (ROOT / "results.json").exists() else {}
     results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "quick": args.quick}
-    if args.only != "landing":
-        from benchmarks.dbt_build import measure
-
-        print("dbt builds …", file=sys.stderr)
-        results["dbt"] = measure(workdir, args.quick)
-    elif "dbt" in previous:
-        results["dbt"] = previous["dbt"]
-    if args.only == "dbt":
+    sections = {
+        "dbt": lambda: __import__("benchmarks.dbt_build", fromlist=["measure"]).measure(workdir, args.quick),
+        "quality": lambda: __import__("benchmarks.quality", fromlist=["measure"]).measure(workdir, args.quick),
+        "dagster": lambda: __import__("benchmarks.dagster_run", fromlist=["measure"]).measure(workdir),
+    }
+    for name, run in sections.items():
+        if args.only in (None, name):
+            print(f"{name} …", file=sys.stderr)
+            results[name] = run()
+        elif name in previous:
+            results[name] = previous[name]
+    if args.only not in (None, "landing"):
         results["throughput"], results["incremental"] = previous["throughput"], previous["incremental"]
         write(results)
         return
@@ -259,7 +267,8 @@ def write(results: dict) -> None:
 
 def render(r: dict) -> str:
     t, i, m = r["throughput"], r["incremental"], r["machine"]
-    return f"""# Landing benchmarks
+    return (
+        f"""# Landing benchmarks
 
 Measured {r["date"]} on {m["cpu"]}, {m["cores"]} cores, {m["memory"]}; Python {m["python"]},
 DuckDB {m["duckdb"]}. {"QUICK RUN (small sizes; not representative)." if r["quick"] else ""}
@@ -295,7 +304,32 @@ excluded); "wall" includes interpreter start-up.
 - Delta cost: **{100 * i["delta_seconds"] / i["full_seconds"]:.1f}%** of the full load's time
   ({100 * i["delta_wall_seconds"] / i["full_wall_seconds"]:.1f}% in wall time) for
   {100 * i["delta_records"] / i["records"]:.2f}% of the records.
-""" + (render_dbt(r["dbt"]) if "dbt" in r else "")
+"""
+        + (render_dbt(r["dbt"]) if "dbt" in r else "")
+        + (render_quality(r["quality"]) if "quality" in r else "")
+        + (render_dagster(r["dagster"]) if "dagster" in r else "")
+    )
+
+
+def render_quality(q: dict) -> str:
+    return f"""
+## Great Expectations validation (the suites the asset checks run)
+
+- {q["events_validated"]:,} event rows over {len(q["tables"])} tables: {q["seconds"]:.2f} s
+  ({q["load_seconds"]:.2f} s DuckDB → pandas with only the suites' columns, payload fields parsed in SQL;
+  {q["validate_seconds"]:.2f} s GE and Data Docs), no sampling: **{q["seconds_per_million_rows"]:.2f} s per million rows**.
+"""
+
+
+def render_dagster(g: dict) -> str:
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in list(g["steps"].items())[:6])
+    return f"""
+## `agora run` (the whole Dagster job) on the demo data ({g["data"]})
+
+- Wall time **{g["wall_seconds"]:.1f} s**; the steps' own work {g["step_seconds"]:.1f} s; outside the steps
+  (process start, definitions, Dagster bookkeeping) {g["overhead_seconds"]:.1f} s = **{100 * g["overhead_share"]:.0f}%**.
+- Slowest steps: {steps}.
+"""
 
 
 def render_dbt(d: dict) -> str:
