@@ -165,7 +165,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--only",
-        choices=["landing", "dbt", "quality", "dagster"],
+        choices=["landing", "dbt", "quality", "dagster", "gateway"],
         help="run one section (others keep their last figures)",
     )
     args = parser.parse_args()
@@ -178,6 +178,7 @@ def main() -> None:
         "dbt": lambda: __import__("benchmarks.dbt_build", fromlist=["measure"]).measure(workdir, args.quick),
         "quality": lambda: __import__("benchmarks.quality", fromlist=["measure"]).measure(workdir, args.quick),
         "dagster": lambda: __import__("benchmarks.dagster_run", fromlist=["measure"]).measure(workdir),
+        "gateway": lambda: __import__("benchmarks.gateway", fromlist=["measure"]).measure(workdir, args.quick),
     }
     for name, run in sections.items():
         if args.only in (None, name):
@@ -308,6 +309,7 @@ excluded); "wall" includes interpreter start-up.
         + (render_dbt(r["dbt"]) if "dbt" in r else "")
         + (render_quality(r["quality"]) if "quality" in r else "")
         + (render_dagster(r["dagster"]) if "dagster" in r else "")
+        + (render_gateway(r["gateway"]) if "gateway" in r else "")
     )
 
 
@@ -318,6 +320,24 @@ def render_quality(q: dict) -> str:
 - {q["events_validated"]:,} event rows over {len(q["tables"])} tables: {q["seconds"]:.2f} s
   ({q["load_seconds"]:.2f} s DuckDB → pandas with only the suites' columns, payload fields parsed in SQL;
   {q["validate_seconds"]:.2f} s GE and Data Docs), no sampling: **{q["seconds_per_million_rows"]:.2f} s per million rows**.
+"""
+
+
+def render_gateway(g: dict) -> str:
+    o, b = g["overhead"], g["bulk_check"]
+    rows = "\n".join(
+        f"| {name} | {q.get('principal', '')} | {q['duckdb_ms']:.2f} | {q['gateway_ms']:.2f} | {q['ratio']:.3f}× |"
+        for name, q in o["queries"].items()
+    )
+    return f"""
+## Governed SQL gateway (serving snapshot {g["snapshot_mb"]} MB; medians of {o["repeat"]} runs each)
+
+| query | principal | DuckDB ms | gateway ms | ratio |
+|---|---|---:|---:|---:|
+{rows}
+
+- Median ratio **{o["median_ratio"]:.3f}×** (worst {o["max_ratio"]:.3f}×; median overhead {o["median_overhead_ms"]:.2f} ms).
+- `agora access` bulk check over {b["datasets"]:,} datasets: **{b["median_ms"]:.2f} ms** median ({b["allowed"]} allowed).
 """
 
 

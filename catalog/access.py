@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -129,7 +130,16 @@ class Permissions:
     decisions: tuple[Decision, ...] = field(default_factory=tuple)
 
     def decision(self, dataset: str) -> Decision | None:
-        return next((d for d in self.decisions if dataset in (d.dataset, d.relation)), None)
+        """The decision about a dataset, by name or by relation (`schema.table`)."""
+        return self._index.get(dataset)
+
+    @cached_property
+    def _index(self) -> dict[str, Decision]:
+        index: dict[str, Decision] = {}
+        for decision in self.decisions:  # the first decision naming it wins, as a scan would find it
+            index.setdefault(decision.dataset, decision)
+            index.setdefault(decision.relation, decision)
+        return index
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -223,25 +233,52 @@ class Access:
         return False, "not PII cleared: PII columns are masked"
 
     def check(self, name: str) -> Permissions:
-        """The bulk check: every dataset, allowed or denied, the deciding rule, masked columns."""
+        """The bulk check: every dataset, allowed or denied, the deciding rule, masked columns.
+
+        The deciding grant is the first one (in `grants` order) that matches; grants are indexed
+        by what they name, so each dataset costs a few dictionary look-ups, not a scan of grants."""
         principal = self.principal(name)
         grants = self.grants(name)
         cleared, pii_rule = self.pii_clearance(name)
+        first: dict[tuple[str, str], int] = {}
+        for i, each in enumerate(grants):
+            first.setdefault((each.kind, each.value), i)
+        everything = first.get(("all", "true"))
+        denied = "no grant matches (denied by default)"
         decisions = []
-        for dataset in sorted(self.datasets.values(), key=lambda d: (d.schema, d.name)):
-            grant = next((g for g in grants if g.matches(dataset)), None)
-            masked = () if cleared or grant is None else dataset.pii_columns
+        for dataset in self._ordered:
+            relation = dataset.relation
+            matched = [
+                i
+                for i in (
+                    everything,
+                    first.get(("dataset", dataset.name)),
+                    first.get(("dataset", relation)),
+                    first.get(("domain", dataset.domain)),
+                    *(first.get(("tag", tag)) for tag in dataset.tags),
+                )
+                if i is not None
+            ]
+            grant = grants[min(matched)] if matched else None
             decisions.append(
                 Decision(
-                    dataset=dataset.name,
-                    relation=dataset.relation,
-                    domain=dataset.domain,
-                    allowed=grant is not None,
-                    rule=grant.rule if grant else "no grant matches (denied by default)",
-                    masked_columns=masked,
+                    dataset.name,
+                    relation,
+                    dataset.domain,
+                    grant is not None,
+                    grant.rule if grant else denied,
+                    () if cleared or grant is None else dataset.pii_columns,
                 )
             )
         return Permissions(principal.name, principal.kind, cleared, pii_rule, tuple(decisions))
+
+    @property
+    def _ordered(self) -> list[Dataset]:
+        key = id(self.datasets), len(self.datasets)
+        if getattr(self, "_order_key", None) != key:
+            self._order = sorted(self.datasets.values(), key=lambda d: (d.schema, d.name))
+            self._order_key = key
+        return self._order
 
 
 def _grants(entries: object, via: str, path: Path) -> tuple[Grant, ...]:

@@ -167,11 +167,17 @@ class Catalog:
         return {(d.schema, (d.table or d.name).lower()): d for d in self.datasets.values()}
 
 
-def serving_relations(serving: Path) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
-    """(schema, name, view SQL or "", [(column, type)]) of every relation the snapshot serves."""
-    if not serving.exists():
+def serving_relations(
+    serving: Path, connection: duckdb.DuckDBPyConnection | None = None
+) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
+    """(schema, name, view SQL or "", [(column, type)]) of every relation the snapshot serves.
+
+    `connection` is an open connection to `serving` to read through (DuckDB refuses a second
+    connection to one file with another configuration in the same process); without one, a
+    read-only connection is opened for this and closed."""
+    if connection is None and not serving.exists():
         return []
-    con = duckdb.connect(str(serving), read_only=True, config={"enable_external_access": False})
+    con = connection or duckdb.connect(str(serving), read_only=True, config={"enable_external_access": False})
     try:
         schemas = list(SERVING_SCHEMAS)
         views = dict(
@@ -191,18 +197,21 @@ def serving_relations(serving: Path) -> list[tuple[str, str, str, list[tuple[str
         ).fetchall():
             columns.setdefault((schema, table), []).append((column, dtype))
     finally:
-        con.close()
+        if connection is None:
+            con.close()
     return [(s, t, views.get((s, t), ""), cols) for (s, t), cols in columns.items()]
 
 
-def load_catalog(home: Home, access_path: Path | None = None) -> Catalog:
-    datasets = load_datasets(home, serving_relations(home.serving))
+def load_catalog(
+    home: Home, access_path: Path | None = None, connection: duckdb.DuckDBPyConnection | None = None
+) -> Catalog:
+    datasets = load_datasets(home, serving_relations(home.serving, connection))
     return Catalog(datasets, load_access(datasets, access_path))
 
 
 def _function_name(node: exp.Func) -> str:
-    if isinstance(node, exp.Anonymous):
-        return str(node.this).lower()
+    if isinstance(node, exp.Anonymous):  # a quoted name ("getenv") is the same function to DuckDB
+        return (node.this.name if isinstance(node.this, exp.Identifier) else str(node.this)).lower()
     match = _CALL.match(node.sql(dialect="duckdb"))
     return match.group(1).replace('"', "").lower() if match else node.key.lower()
 
@@ -291,10 +300,23 @@ def _relation_tables(root: exp.Expression | exp.Query) -> list[exp.Table]:
         raise QueryRefused("unanalysable", f"the gateway cannot tell what this query reads ({exc})") from None
     references = set()
     for scope in scopes:
+        # DuckDB matches a CTE name without regard to (ASCII) case, quoted or not; sqlglot's
+        # scopes match it exactly, so `WITH Orders AS (…) FROM ORDERS` is matched here too.
+        ctes = {_fold(name) for name in scope.cte_sources}
         for table in scope.tables:
-            if isinstance(scope.sources.get(table.alias_or_name), Scope) and not table.args.get("db"):
+            if table.args.get("db"):
+                continue
+            if isinstance(scope.sources.get(table.alias_or_name), Scope) or _fold(table.name) in ctes:
                 references.add(id(table))
     return [t for t in root.find_all(exp.Table) if id(t) not in references]
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _fold(name: str) -> str:
+    """DuckDB's identifier case folding: ASCII letters only (Python's lower() also folds e.g. the Kelvin sign)."""
+    return name.translate(_ASCII_LOWER)
 
 
 def _name(table: exp.Table) -> str:
@@ -494,18 +516,67 @@ def connect_serving(serving: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(serving), read_only=True, config=config)
     except duckdb.Error as exc:
         raise AgoraError(f"cannot open the serving snapshot {serving}: {str(exc).splitlines()[0]}") from None
-    con.execute("LOAD icu")  # statically linked; time zones need it
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET lock_configuration = true")
+    # A second connection in this process to the same file shares the first one's database,
+    # already set up and locked (the settings below are global, so they hold for it too).
+    if not con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
+        con.execute("LOAD icu")  # statically linked; time zones need it
+        con.execute("SET GLOBAL TimeZone = 'UTC'")
+        con.execute("SET lock_configuration = true")
     return con
 
 
-def execute(serving: Path, sql: str, limits: Limits, secret: str = "") -> pa.Table:
-    """Run authorised SQL under the limits: all rows, or QueryLimitExceeded / QueryFailed."""
-    con = connect_serving(serving, limits)
-    timer = threading.Timer(limits.seconds, con.interrupt)
-    timer.daemon = True
-    timer.start()
+class _Watchdog:
+    """One daemon thread that interrupts connections whose query outlived its deadline.
+
+    Cheaper than a timer thread per query; armed before a query runs, disarmed after."""
+
+    def __init__(self) -> None:
+        self._wakeup = threading.Condition()
+        self._armed: dict[int, tuple[float, duckdb.DuckDBPyConnection]] = {}
+        self._tokens = 0
+        self._thread: threading.Thread | None = None
+        self._wakes_at = float("inf")  # when the thread will look again, unless woken
+
+    def arm(self, con: duckdb.DuckDBPyConnection, seconds: float) -> int:
+        with self._wakeup:
+            self._tokens += 1
+            deadline = time.monotonic() + seconds
+            self._armed[self._tokens] = (deadline, con)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="agora-gateway-watchdog", daemon=True)
+                self._thread.start()
+            if deadline < self._wakes_at:  # waking the thread on every query costs more than the query
+                self._wakeup.notify()
+            return self._tokens
+
+    def disarm(self, token: int) -> None:
+        with self._wakeup:
+            self._armed.pop(token, None)
+
+    def _run(self) -> None:
+        with self._wakeup:
+            while True:
+                now = time.monotonic()
+                for token, (deadline, con) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[token]
+                        con.interrupt()
+                self._wakes_at = min((deadline for deadline, _ in self._armed.values()), default=float("inf"))
+                self._wakeup.wait(None if self._wakes_at == float("inf") else max(0.0, self._wakes_at - now))
+
+
+_WATCHDOG = _Watchdog()
+
+
+def execute(
+    serving: Path, sql: str, limits: Limits, secret: str = "", connection: duckdb.DuckDBPyConnection | None = None
+) -> pa.Table:
+    """Run authorised SQL under the limits: all rows, or QueryLimitExceeded / QueryFailed.
+
+    `connection` is a connection from `connect_serving` to reuse (it stays open); without one,
+    a connection is opened for this query and closed after it."""
+    con = connection or connect_serving(serving, limits)
+    token = _WATCHDOG.arm(con, limits.seconds)
     try:
         table = con.sql(sql).to_arrow_table()
     except duckdb.InterruptException:
@@ -522,8 +593,9 @@ def execute(serving: Path, sql: str, limits: Limits, secret: str = "") -> pa.Tab
             message = message.replace(secret, "***")
         raise QueryFailed(f"query failed: {message}") from None
     finally:
-        timer.cancel()
-        con.close()
+        _WATCHDOG.disarm(token)
+        if connection is None:
+            con.close()
     if table.num_rows > limits.max_rows:
         raise QueryLimitExceeded(
             f"query exceeded its limit: {table.num_rows:,} rows, more than {limits.max_rows:,} (no rows returned); "
@@ -537,6 +609,8 @@ class Session:
 
     Session("finance-analyst").query("select * from order_to_cash")   # -> pyarrow.Table
     """
+
+    PLAN_CACHE_SIZE = 256
 
     def __init__(
         self,
@@ -552,17 +626,62 @@ class Session:
         self.limits = limits or Limits()
         self.access_path = access_path
         self.source = source
+        # What a query needs besides its SQL, kept for the session and dropped together when a
+        # new snapshot is published (the serving file is replaced: another inode or mtime).
+        self._lock = threading.RLock()
+        self._snapshot: tuple[int, int, int] | None = None
         self._catalog: Catalog | None = None
+        self._permissions: Permissions | None = None
+        self._key: str | None = None
+        self._plans: dict[str, Plan] = {}
+        self._connection: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the session's connection to the snapshot (a later query opens a new one)."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def _refresh(self) -> None:
+        try:
+            stat = self.home.serving.stat()
+            snapshot = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            snapshot = None
+        if snapshot != self._snapshot:
+            self.close()
+            self._snapshot = snapshot
+            self._catalog, self._permissions = None, None
+            self._plans.clear()
 
     @property
     def catalog(self) -> Catalog:
-        if self._catalog is None:
-            self._catalog = load_catalog(self.home, self.access_path)
-        return self._catalog
+        with self._lock:
+            self._refresh()
+            if self._catalog is None:
+                connection = self._connect() if self.home.serving.exists() else None
+                self._catalog = load_catalog(self.home, self.access_path, connection)
+            return self._catalog
 
     def permissions(self) -> Permissions:
         """Every permission of the principal in one call (unknown principal: UnknownPrincipalError)."""
-        return self.catalog.access.check(self.principal)
+        with self._lock:
+            catalog = self.catalog
+            if self._permissions is None:
+                self._permissions = catalog.access.check(self.principal)
+            return self._permissions
+
+    def _masking_key(self) -> str:
+        if self._key is None:
+            self._key = masking_key(self.home)
+        return self._key
 
     def datasets(self) -> list[dict[str, object]]:
         """The datasets the principal may read, with owner, description and masked columns."""
@@ -609,8 +728,24 @@ class Session:
         }
 
     def plan(self, sql: str) -> Plan:
-        key = masking_key(self.home)
-        return plan(sql, self.permissions(), self.catalog, key, self.limits)
+        """The gateway's decision about `sql` (QueryRefused if refused), without running it.
+
+        Plans are kept per exact SQL text: the principal, its permissions and the snapshot are
+        fixed for the session until a new snapshot is published, which drops them all."""
+        with self._lock:
+            permissions = self.permissions()
+            decided = self._plans.get(sql)
+            if decided is None:
+                decided = plan(sql, permissions, self.catalog, self._masking_key(), self.limits)
+                if len(self._plans) >= self.PLAN_CACHE_SIZE:
+                    self._plans.pop(next(iter(self._plans)))
+                self._plans[sql] = decided
+            return decided
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        if self._connection is None:
+            self._connection = connect_serving(self.home.serving, self.limits)
+        return self._connection
 
     def query(self, sql: str) -> pa.Table:
         """All rows as a pyarrow Table, or one AgoraError; logged either way."""
@@ -619,10 +754,11 @@ class Session:
         started = time.perf_counter()
         record = QueryRecord.start(self.principal, sql, self.source)
         try:
-            key = masking_key(self.home)
-            decided = plan(sql, self.permissions(), self.catalog, key, self.limits)
-            record.relations, record.columns, record.masked = decided.relations, decided.columns, decided.masked
-            table = execute(self.home.serving, decided.sql, self.limits, key)
+            with self._lock:  # one query at a time on the session's connection
+                decided = self.plan(sql)
+                record.relations, record.columns = list(decided.relations), list(decided.columns)
+                record.masked = list(decided.masked)
+                table = execute(self.home.serving, decided.sql, self.limits, self._masking_key(), self._connect())
         except QueryRefused as exc:
             record.finish("refused", exc.reason, str(exc), started, relations=exc.relations)
             append(self.home, record)

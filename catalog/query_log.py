@@ -14,8 +14,9 @@ import json
 import os
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -25,6 +26,7 @@ from pipelines.home import Home
 from pipelines.load_query_log import QUERY_LOG_DIR
 
 
+@lru_cache(maxsize=1024)  # a session repeats its queries; parsing again would cost more than the query
 def fingerprint(sql: str) -> str:
     """Same query shape, same fingerprint: literals become placeholders, case and spacing normalised."""
     try:
@@ -88,11 +90,15 @@ class QueryRecord:
 def append(home: Home, record: QueryRecord) -> None:
     """Append one record as one line; concurrent writers never tear or lose a line."""
     folder = home.root / QUERY_LOG_DIR
-    line = (json.dumps(asdict(record), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    fields = vars(record)  # flat (str, number, list of str): asdict's deep copy would cost more than the write
+    line = (json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
     path = folder / f"{record.logged_at[:10]}.jsonl"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # the first line of a new home
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             written = 0

@@ -16,6 +16,11 @@ def _keys(domain: str, contracts: Contracts) -> list[dg.AssetKey]:
     return [dg.AssetKey([f"raw_{domain}", table]) for table in tables]
 
 
+def landing_keys(domain: str) -> list[dg.AssetKey]:
+    """Every asset one domain's landing step materializes (it lands them together)."""
+    return _keys(domain, load_contracts())
+
+
 def _spec(key: dg.AssetKey, domain: str, contracts: Contracts) -> dg.AssetSpec:
     table = key.path[-1]
     if table == "events":

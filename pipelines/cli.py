@@ -200,6 +200,19 @@ def run_command(home: Home) -> None:
 
 
 @main.command()
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=3000, show_default=True, help="Port to serve on (0: any free one)."
+)
+@click.pass_obj
+@expected_errors
+def ui(home: Home, port: int) -> None:
+    """Dagster UI on this home: the asset graph, runs, checks (webserver + daemon, Ctrl-C to stop)."""
+    from pipelines.orchestration import serve_ui
+
+    sys.exit(serve_ui(home, port, echo=click.echo))
+
+
+@main.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port to serve on.")
 @click.option("--no-serve", is_flag=True, help="Only build the docs and print where they are.")
 @click.pass_obj
@@ -233,6 +246,54 @@ def dbt(home: Home, args: tuple[str, ...]) -> None:
 
     run = run_dbt(home, *(args or ("build",)), echo=click.echo, check=False)
     sys.exit(run.returncode)
+
+
+@main.command()
+@click.option("--as", "principal", required=True, help="Principal to query as (catalog/access.yml).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True, help="Seconds.")
+@click.argument("sql")
+@click.pass_obj
+@expected_errors
+def sql(home: Home, principal: str, fmt: str, timeout: float, sql: str) -> None:
+    """Governed, read-only SQL on the serving snapshot: checked, masked, logged."""
+    from catalog.gateway import Limits, Session
+    from pipelines.reporting import print_arrow
+
+    table = Session(principal, home, limits=Limits(seconds=timeout), source="cli").query(sql)
+    print_arrow(table, fmt)
+
+
+@main.command()
+@click.argument("principal")
+@click.option("--json", "as_json", is_flag=True, help="Every dataset's decision as JSON.")
+@click.pass_obj
+@expected_errors
+def access(home: Home, principal: str, as_json: bool) -> None:
+    """Every dataset: allowed or denied for PRINCIPAL, the deciding rule, masked columns (one call)."""
+    from catalog.gateway import Session
+
+    permissions = Session(principal, home).permissions()
+    if as_json:
+        click.echo(json.dumps(permissions.as_dict(), indent=2))
+        return
+    from pipelines.reporting import print_permissions
+
+    print_permissions(permissions)
+
+
+@main.command()
+@click.option("--as", "principal", required=True, help="Principal the agent acts as (catalog/access.yml).")
+@click.pass_obj
+@expected_errors
+def mcp(home: Home, principal: str) -> None:
+    """Model Context Protocol server (stdio) for AI agents, through the same gateway."""
+    from catalog.gateway import Session
+    from catalog.mcp_server import serve_stdio
+
+    session = Session(principal, home, source="mcp")
+    session.permissions()  # an unknown principal fails here, as one line
+    serve_stdio(session)
 
 
 if __name__ == "__main__":

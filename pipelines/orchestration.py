@@ -2,17 +2,30 @@
 
 DAGSTER_HOME is `<home>/dagster`; its dagster.yaml gives every pool one slot, so steps that write
 the warehouse (they all take the `warehouse` pool) queue instead of colliding on DuckDB's lock.
+
+That holds across processes too, with no lock of our own: `execute_in_process` claims a pool slot
+through the instance before each step like any executor, and the instance's sqlite storage
+supports pools, so two `agora run`s on one home (or one beside a run launched from `agora ui`)
+interleave their warehouse steps one at a time (tests/dagster_project/test_one_writer.py).
+Not handled yet: a run killed with SIGKILL stays STARTED and keeps its slot, so later runs wait
+until the slot is freed by hand (the pool's page in the UI).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import FrameType
 
 from pipelines.errors import AgoraError
-from pipelines.home import Home
+from pipelines.home import REPO_ROOT, Home
 
 INSTANCE_YAML = """\
 # Written by agora: one slot per pool, so warehouse writers run one at a time.
@@ -84,3 +97,104 @@ def run_build(home: Home, echo: Callable[[str], None] | None = None) -> BuildRun
     for step, took in steps.items():
         echo(f"{step:<40} {took:7.2f} s")
     return BuildRun(result.run_id, result.success, seconds, steps, failed_checks)
+
+
+# `dagster dev` stops its webserver and daemon itself (each given up to a minute); past this,
+# whatever is left of its process tree is killed so `agora ui` never leaves orphans behind.
+UI_SHUTDOWN_SECONDS = 90
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise AgoraError(f"port {port} is already in use; pick another with --port") from None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def ui_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "dagster_project.definitions",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+
+
+def serve_ui(home: Home, port: int, echo: Callable[[str], None] | None = None) -> int:
+    """`dagster dev` (webserver + daemon) on the home's instance until Ctrl-C or SIGTERM.
+
+    The child runs in its own session so a terminal's Ctrl-C reaches only us: we forward one
+    interrupt, give `dagster dev` time to stop its webserver, daemon, code server and runs, then
+    kill what remains of its process tree. Returns the child's exit code (0 after a clean stop).
+    """
+    import psutil
+
+    if not home.landing.is_dir():
+        raise AgoraError(f"no landing zone at {home.landing} — run `agora simulate` first")
+    if port == 0:
+        port = _free_port()
+    else:
+        _check_port_free(port)
+    prepare_instance(home)
+    echo = echo or (lambda line: None)
+    proc = subprocess.Popen(ui_command(port), cwd=REPO_ROOT, env=dict(os.environ), start_new_session=True)
+    stop_requested: list[float] = []
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        if not stop_requested:
+            stop_requested.append(time.monotonic())
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)  # dagster dev's shutdown signal
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    tree: dict[int, psutil.Process] = {}
+    try:
+        echo(f"Dagster UI for {home.root}: http://127.0.0.1:{port}  (Ctrl-C to stop)")
+        while proc.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                tree.update({child.pid: child for child in psutil.Process(proc.pid).children(recursive=True)})
+            if stop_requested and time.monotonic() - stop_requested[0] > UI_SHUTDOWN_SECONDS:
+                proc.kill()
+            time.sleep(0.5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        returncode = proc.wait()
+        _reap(proc.pid, list(tree.values()))
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stop_requested:
+        return 0
+    if returncode != 0:
+        raise AgoraError(f"dagster dev stopped with exit code {returncode}; see its log above")
+    return 0
+
+
+def _reap(group: int, processes: list) -> None:
+    """Stop what outlived `dagster dev`: its process group, then any descendant seen running."""
+    import psutil
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGTERM)
+    alive = [p for p in processes if p.is_running()]
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    _, alive = psutil.wait_procs(alive, timeout=10)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=5)

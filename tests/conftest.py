@@ -115,3 +115,24 @@ def run_agora(
         cwd=REPO,
         env={**os.environ, **(env or {})},
     )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make `xdist_group` marks hold under `make test` (`-n 2 --dist loadgroup`).
+
+    pytest-xdist 3.8 groups a test by appending `@<group>` to `item._nodeid`, which pytest 9 no
+    longer reads (the node id lives in `item._id`), so grouped tests were spread over workers and
+    every worker built its own copy of an expensive module fixture. Do the renaming where pytest
+    reads it; a no-op without xdist or once xdist does it itself.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        marks = item.iter_markers("xdist_group")
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks})
+        suffix = "@" + "_".join(names)
+        if names and not item.nodeid.endswith(suffix):
+            item._id = coerce_node_id(item.nodeid + suffix)  # type: ignore[attr-defined]
