@@ -14,15 +14,18 @@ until the slot is freed by hand (the pool's page in the UI).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Any
 
 from pipelines.errors import AgoraError
 from pipelines.home import REPO_ROOT, Home
@@ -36,6 +39,21 @@ concurrency:
 telemetry:
   enabled: false
 """
+
+
+@contextmanager
+def _instance(home: Home) -> Iterator[Any]:
+    """The home's Dagster instance. Opening it creates and migrates its SQLite storage, which two
+    processes starting at once would race on (alembic ends with two heads), so the opening is
+    serialized with a file lock; the run itself is not."""
+    import dagster as dg
+
+    with open(home.dagster / ".instance.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = dg.DagsterInstance.get()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    with instance:
+        yield instance
 
 
 def prepare_instance(home: Home) -> None:
@@ -64,7 +82,6 @@ def run_build(home: Home, echo: Callable[[str], None] | None = None) -> BuildRun
     if not home.landing.is_dir():
         raise AgoraError(f"no landing zone at {home.landing} — run `agora simulate` first")
     prepare_instance(home)
-    import dagster as dg
 
     from dagster_project.automation import BUILD_JOB
     from dagster_project.definitions import defs
@@ -72,7 +89,7 @@ def run_build(home: Home, echo: Callable[[str], None] | None = None) -> BuildRun
     echo = echo or (lambda line: None)
     job = defs().resolve_job_def(BUILD_JOB)
     started = time.perf_counter()
-    with dg.DagsterInstance.get() as instance:
+    with _instance(home) as instance:
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
         entries = instance.all_logs(result.run_id)
