@@ -27,29 +27,6 @@ def reset_home(home: Home) -> None:
 MARTS = ("order_to_cash", "customer_360", "campaign_attribution", "delivery_quality", "support_load")
 
 
-def build_models(home: Home, console: Console) -> None:
-    """`dbt build`, showing one line per model, then the marts' row counts."""
-    from pipelines.transform import run_dbt
-    from pipelines.warehouse import connect
-
-    def echo(line: str) -> None:
-        text = line.split("  ", 1)[-1].strip()  # without dbt's time stamp
-        if " OK created" in text or " ERROR " in text or " FAIL " in text or text.startswith("Done."):
-            console.print("  " + text, soft_wrap=True, highlight=False)
-
-    run_dbt(home, "build", "--exclude-resource-type", "unit_test", echo=echo)
-    con = connect(home.warehouse, read_only=True)
-    try:
-        present = {
-            name
-            for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()
-        }
-        counts = {m: con.execute(f"SELECT count(*) FROM marts.{m}").fetchone()[0] for m in MARTS if m in present}  # type: ignore[index]
-    finally:
-        con.close()
-    console.print("marts: " + ", ".join(f"{m} {n:,} rows" for m, n in counts.items()), soft_wrap=True)
-
-
 def run_demo(home: Home, *, days: int = 30, scale: float = 2.0, seed: int = 7) -> None:
     from pipelines.orchestration import run_build
     from pipelines.simulator import SimulationConfig, simulate

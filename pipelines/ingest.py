@@ -103,6 +103,7 @@ class Ingestor:
         self.known_shas = {sha for (sha,) in con.execute("SELECT DISTINCT file_id FROM ops.files").fetchall()}
         self.content_sha: dict[str, str] = {}
         self.replays: list[tuple[LandedFile, str, os.stat_result]] = []
+        self.sizes: dict[str, int] = {}  # rel path -> bytes, from the one stat per run
         # the home's last dbt build, else the project manifest `make setup` prepares
         home_manifest = home.root / "dbt" / "target" / "manifest.json"
         self.manifest = home_manifest if home_manifest.exists() else REPO_ROOT / "target" / "manifest.json"
@@ -124,10 +125,13 @@ class Ingestor:
 
     # -- what is new -------------------------------------------------------------------------
     def _unchanged(self, file: LandedFile) -> bool:
+        """Same size and mtime as when it landed; remembers the size of the others (one stat)."""
         try:
             stat = file.path.stat()
         except OSError:
+            self.sizes[file.rel] = 0  # the read will fail and reject it with the reason
             return False
+        self.sizes[file.rel] = stat.st_size
         return self.known_paths.get(file.rel) == (stat.st_size, stat.st_mtime_ns)
 
     def _new_content(self, file: LandedFile) -> tuple[bytes, str, os.stat_result] | None:
@@ -200,7 +204,7 @@ class Ingestor:
             try:
                 found = self._new_content(file)
                 if found is None:
-                    self._advance(file.rel, file.path.stat().st_size)
+                    self._advance(file.rel, self.sizes[file.rel])
                     continue
                 payload, sha, stat = found
                 lines = split_lines(decompress(payload, file.rel))
@@ -270,7 +274,7 @@ class Ingestor:
             self._reject(_rejected(bad, f"{bad.rel}: {bad.reason}"))
         new = [f for f in files if not self._unchanged(f)]
         self.report.skipped_known = len(files) - len(new)
-        self.total_bytes = sum(f.path.stat().st_size for f in new if f.path.exists())
+        self.total_bytes = sum(self.sizes[f.rel] for f in new)
         # Domains are independent (own raw tables; shared ops tables only take appends), so two
         # land at once: one's single-threaded steps (reading, hashing, committing) overlap the
         # other's parallel SQL. Within a domain, files still land in path order.
@@ -278,7 +282,7 @@ class Ingestor:
         for (_, kind), group in groupby(new, key=lambda f: (f.domain, f.kind)):
             members = list(group)
             jobs.append((self.land_events if kind == "events" else self.land_extracts, members))
-        jobs.sort(key=lambda job: -sum(f.path.stat().st_size for f in job[1] if f.path.exists()))
+        jobs.sort(key=lambda job: -sum(self.sizes[f.rel] for f in job[1]))
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             for future in [pool.submit(self._in_worker, work, members) for work, members in jobs]:
                 future.result()
@@ -289,7 +293,7 @@ class Ingestor:
     def land_extracts(self, files: list[LandedFile]) -> None:
         for file in files:
             self.land_extract(file)
-            self._advance(file.rel, file.path.stat().st_size if file.path.exists() else 0)
+            self._advance(file.rel, self.sizes[file.rel])
 
 
 def ingest(

@@ -572,15 +572,3 @@ def validate(
     if record:
         record_validated(home, result)
     return result
-
-
-def validate_dataset(home: Home, dataset: str, **options: Any) -> QualityResult:
-    """Convenience for the CLI and tests: open the home's warehouse read-only and validate."""
-    from pipelines.warehouse import connect
-
-    suite = load_suites()[dataset]
-    con = connect(home.warehouse, read_only=True)
-    try:
-        return validate(con, suite, home, **options)
-    finally:
-        con.close()
