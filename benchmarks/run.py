@@ -105,7 +105,7 @@ def dlt_load(home: Path, limit: int) -> Run:
     return run
 
 
-def add_delta(home: Path, fraction_of: int, seed: int) -> int:
+def add_delta(home: Path, fraction_of: int, seed: int, prefix: str = "delta") -> int:
     """Land ~1% new events: a later day simulated apart, ids prefixed so they are new events."""
     delta_home = home.parent / f"{home.name}-delta"
     shutil.rmtree(delta_home, ignore_errors=True)
@@ -119,8 +119,10 @@ def add_delta(home: Path, fraction_of: int, seed: int) -> int:
     lines = 0
     for source in sorted((delta_home / "landing").glob("*/events/*")):
         data = gzip.decompress(source.read_bytes()) if source.name.endswith(".gz") else source.read_bytes()
-        fresh = b"\n".join(line.replace(b'"id":"', b'"id":"delta-', 1) for line in data.splitlines()) + b"\n"
-        target = home / "landing" / source.parent.parent.name / "events" / f"delta-{source.name.removesuffix('.gz')}"
+        fresh = (
+            b"\n".join(line.replace(b'"id":"', f'"id":"{prefix}-'.encode(), 1) for line in data.splitlines()) + b"\n"
+        )
+        target = home / "landing" / source.parent.parent.name / "events" / f"{prefix}-{source.name.removesuffix('.gz')}"
         target.write_bytes(fresh)
         lines += fresh.count(b"\n")
     shutil.rmtree(delta_home)
@@ -128,7 +130,7 @@ def add_delta(home: Path, fraction_of: int, seed: int) -> int:
 
 
 def remove_delta(home: Path) -> None:
-    for path in (home / "landing").glob("*/events/delta-*"):
+    for path in (home / "landing").glob("*/events/delta*-*"):
         path.unlink()
 
 
@@ -165,7 +167,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--only",
-        choices=["landing", "dbt", "quality", "dagster", "gateway"],
+        choices=["landing", "dbt", "quality", "dagster", "gateway", "catalog"],
         help="run one section (others keep their last figures)",
     )
     args = parser.parse_args()
@@ -176,9 +178,10 @@ def main() -> None:
     results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "quick": args.quick}
     sections = {
         "dbt": lambda: __import__("benchmarks.dbt_build", fromlist=["measure"]).measure(workdir, args.quick),
-        "quality": lambda: __import__("benchmarks.quality", fromlist=["measure"]).measure(workdir, args.quick),
+        "quality": lambda: __import__("benchmarks.quality", fromlist=["measure"]).measure(workdir, args.quick, repeat),
         "dagster": lambda: __import__("benchmarks.dagster_run", fromlist=["measure"]).measure(workdir),
         "gateway": lambda: __import__("benchmarks.gateway", fromlist=["measure"]).measure(workdir, args.quick),
+        "catalog": lambda: __import__("benchmarks.catalog", fromlist=["measure"]).measure(workdir, args.quick),
     }
     for name, run in sections.items():
         if args.only in (None, name):
@@ -191,13 +194,17 @@ def main() -> None:
         write(results)
         return
 
+    load_before = os.getloadavg()[0]
     # 1. ~2M events: bare DuckDB vs agora ingest vs dlt, same files -------------------------
     m2 = simulated(workdir, "m2", SimulationConfig(days=30, scale=2 if args.quick else 54, seed=7))
     ev = events_only(m2)
-    print("bare DuckDB …", file=sys.stderr)
-    bare = [bare_load(ev) for _ in range(repeat)]
-    print("agora ingest (events) …", file=sys.stderr)
-    ours = [agora_ingest(ev) for _ in range(repeat)]
+    # interleaved, so a change in the machine's load hits both loaders alike
+    bare: list[Run] = []
+    ours: list[Run] = []
+    for n in range(repeat):
+        print(f"bare DuckDB, then agora ingest (events), run {n + 1} of {repeat} …", file=sys.stderr)
+        bare.append(bare_load(ev))
+        ours.append(agora_ingest(ev))
     print("agora ingest (events + extracts) …", file=sys.stderr)
     full = agora_ingest(m2)
     dlt_limit = 20_000 if args.quick else 200_000
@@ -241,6 +248,10 @@ def main() -> None:
     delta_lines = add_delta(big, fraction_of=max(1, events // 100), seed=99)
     print(f"agora ingest (delta of {delta_lines:,} lines) …", file=sys.stderr)
     delta = run_measured([PYTHON, "-m", "pipelines.cli", "--home", str(big), "ingest", "--json"])
+    # a second delta: the steady state, after the first one has landed on top of the bulk load
+    delta2_lines = add_delta(big, fraction_of=max(1, events // 100), seed=98, prefix="delta2")
+    print(f"agora ingest (second delta of {delta2_lines:,} lines) …", file=sys.stderr)
+    delta2 = run_measured([PYTHON, "-m", "pipelines.cli", "--home", str(big), "ingest", "--json"])
     noop = run_measured([PYTHON, "-m", "pipelines.cli", "--home", str(big), "ingest", "--json"])
     remove_delta(big)
     results["incremental"] = {
@@ -254,9 +265,13 @@ def main() -> None:
         "delta_seconds": delta.output["seconds"],
         "delta_wall_seconds": delta.wall,
         "delta_peak_rss_mb": delta.peak_rss_mb,
+        "delta2_records": delta2.output["totals"]["records"],
+        "delta2_seconds": delta2.output["seconds"],
+        "delta2_wall_seconds": delta2.wall,
         "noop_seconds": noop.output["seconds"],
         "noop_wall_seconds": noop.wall,
     }
+    results["throughput"]["load_average"] = [load_before, os.getloadavg()[0]]
     write(results)
 
 
@@ -292,7 +307,9 @@ excluded); "wall" includes interpreter start-up.
   unparseable lines silently included or dropped).
 - Peak RSS of `agora ingest`: {t["agora_peak_rss_mb"]:,.0f} MB.
 - Events and extracts together ({t["agora_full_records"]:,} records): {t["agora_full_seconds"]:.2f} s.
-- Runs (s): bare {", ".join(f"{x:.2f}" for x in t["runs"]["bare"])}; agora {", ".join(f"{x:.2f}" for x in t["runs"]["agora"])}.
+- Runs (s), interleaved: bare {", ".join(f"{x:.2f}" for x in t["runs"]["bare"])}; agora {", ".join(f"{x:.2f}" for x in t["runs"]["agora"])}.
+- 1-minute load average before and after the landing runs: {" → ".join(f"{x:.1f}" for x in t.get("load_average", []))}
+  (2 cores; above 2, other work shared the machine and every figure here is slower than on a quiet one).
 
 ## Incremental: {i["records"]:,} records landed, then ~1% new
 
@@ -300,26 +317,52 @@ excluded); "wall" includes interpreter start-up.
 |---|---:|---:|---:|---:|
 | full load (events + extracts) | {i["records"]:,} | {i["full_seconds"]:.2f} | {i["full_wall_seconds"]:.2f} | {i["full_peak_rss_mb"]:,.0f} MB |
 | 1% delta ({i["delta_records"]:,} lines, {i["delta_loaded"]:,} new events) | {i["delta_records"]:,} | {i["delta_seconds"]:.2f} | {i["delta_wall_seconds"]:.2f} | {i["delta_peak_rss_mb"]:,.0f} MB |
+| second 1% delta ({i.get("delta2_records", 0):,} lines) | {i.get("delta2_records", 0):,} | {i.get("delta2_seconds", float("nan")):.2f} | {i.get("delta2_wall_seconds", float("nan")):.2f} | |
 | nothing new | 0 | {i["noop_seconds"]:.2f} | {i["noop_wall_seconds"]:.2f} | |
 
 - Delta cost: **{100 * i["delta_seconds"] / i["full_seconds"]:.1f}%** of the full load's time
   ({100 * i["delta_wall_seconds"] / i["full_wall_seconds"]:.1f}% in wall time) for
-  {100 * i["delta_records"] / i["records"]:.2f}% of the records.
+  {100 * i["delta_records"] / i["records"]:.2f}% of the records; the second delta
+  {100 * i.get("delta2_seconds", float("nan")) / i["full_seconds"]:.1f}%.
 """
         + (render_dbt(r["dbt"]) if "dbt" in r else "")
         + (render_quality(r["quality"]) if "quality" in r else "")
         + (render_dagster(r["dagster"]) if "dagster" in r else "")
         + (render_gateway(r["gateway"]) if "gateway" in r else "")
+        + (
+            __import__("benchmarks.catalog", fromlist=["render_catalog"]).render_catalog(r["catalog"])
+            if "catalog" in r
+            else ""
+        )
     )
 
 
 def render_quality(q: dict) -> str:
-    return f"""
-## Great Expectations validation (the suites the asset checks run)
+    if "suite" not in q:  # figures written before the suite-at-2M measurement existed
+        return ""
+    s, e = q["suite"], q["events"]
+    before, after = q.get("load_average", ("?", "?"))
 
-- {q["events_validated"]:,} event rows over {len(q["tables"])} tables: {q["seconds"]:.2f} s
-  ({q["load_seconds"]:.2f} s DuckDB → pandas with only the suites' columns, payload fields parsed in SQL;
-  {q["validate_seconds"]:.2f} s GE and Data Docs), no sampling: **{q["seconds_per_million_rows"]:.2f} s per million rows**.
+    def row(what: str, m: dict) -> str:
+        return (
+            f"| {what} | {m['rows']:,} | {m['load_seconds']:.2f} | {m['validate_seconds']:.2f} | "
+            f"{m['load_and_validate_seconds']:.2f} | {m['docs_seconds']:.2f} | {m['seconds']:.2f} | "
+            f"{m['cpu_seconds']:.2f} | {m['seconds_per_million_rows']:.2f} |"
+        )
+
+    return f"""
+## Great Expectations validation (the suites the asset checks run; medians of {q["repeat"]} runs)
+
+| suite(s) | rows | load s | GE s | load + GE s | Data Docs s | total s | CPU s | total s per M rows |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+{row(f"`{s['dataset']}` (biggest events table, its {s['landed_rows']:,} rows repeated)", s)}
+{row(f"the {len(e['tables'])} `raw_<domain>.events` suites", e)}
+
+- Every expectation of each suite on every row (no sampling). Load: DuckDB → Arrow → pandas with only the
+  suite's columns, payload fields parsed in SQL, numpy dtypes GE compares vectorised. GE: the checkpoint
+  run. Data Docs: the dataset's pages, written after the validation. CPU: this process, DuckDB's threads
+  included. 1-minute load average before / after: {before} / {after} (above the core count: a shared machine).
+- Runs (total s): {", ".join(f"{x:.2f}" for x in s["runs"])} (suite); {", ".join(f"{x:.2f}" for x in e["runs"])} (six suites).
 """
 
 
@@ -353,21 +396,22 @@ def render_dagster(g: dict) -> str:
 
 
 def render_dbt(d: dict) -> str:
+    def size_row(s: dict) -> str:
+        builds = ", ".join(f"{b['seconds']:.1f}" for b in s["incremental"])
+        return (
+            f"| {s['events']:,} | {s['full_build_seconds']:.1f} / {s['full_refresh_seconds']:.1f} "
+            f"| {s['delta_loaded']:,.0f} | {builds} | **{100 * s['incremental_share']:.0f}%** |"
+        )
+
+    rows = "\n".join(size_row(s) for s in d.get("sizes", {}).values())
     return f"""
-## dbt (staging, public interfaces, marts; data tests included in `build`, unit tests run in CI)
+## dbt (Agora's build, fresh process each; data tests included, unit tests in CI)
 
-| build | events | seconds |
-|---|---:|---:|
-| demo home (`agora demo` data), full `dbt build` | {d["demo_events"]:,} | {d["demo_build_seconds"]:.1f} |
-| ≥2M events, full `dbt build` | {d["events"]:,} | {d["full_build_seconds"]:.1f} |
-| after a {100 * d["delta_records"] / d["events"]:.1f}% delta of late events, incremental `dbt build` | +{d["delta_loaded"]:,} | {d["incremental_build_seconds"]:.1f} |
-| after another {100 * d.get("delta2_records", 0) / d["events"]:.1f}% delta, incremental `dbt run` (models only) | | {d.get("incremental_run_seconds", float("nan")):.1f} |
-| same data, `dbt run --full-refresh` | | {d.get("full_refresh_run_seconds", float("nan")):.1f} |
-| same data, `dbt build --full-refresh` | | {d["full_refresh_after_delta_seconds"]:.1f} |
+Demo home ({d["demo_events"]:,} events): full build {d["demo_build_seconds"]:.1f} s.
 
-- Incremental `dbt build`: **{100 * d["incremental_build_seconds"] / d["full_refresh_after_delta_seconds"]:.0f}%** of a full
-  rebuild; incremental `dbt run`: **{100 * d.get("incremental_run_seconds", 0) / max(d.get("full_refresh_run_seconds", 1), 1e-9):.0f}%**
-  of a full-refresh run. Wall times of `agora dbt …` (dbt start-up and parse included).
+| events | full build / full refresh (s) | late events per delta | incremental builds (s) | incremental / full |
+|---|---:|---:|---:|---:|
+{rows}
 """
 
 

@@ -36,7 +36,7 @@ def automation_defs() -> dg.Definitions:
     build = dg.define_asset_job(
         BUILD_JOB,
         selection=dg.AssetSelection.all(),
-        description="ingest → checks → dbt build → publish",
+        description="ingest → checks → dbt build → catalog → publish",
         executor_def=dg.in_process_executor,
     )
 

@@ -26,12 +26,14 @@ def defs() -> dg.Definitions:
     from dagster_dbt import DbtCliResource
 
     from dagster_project.automation import automation_defs
+    from dagster_project.catalog import catalog_defs
     from dagster_project.publish import publish_defs
     from dagster_project.quality import quality_defs
 
     return dg.Definitions.merge(
         *(domain_defs(domain) for domain in DOMAINS),
         dg.Definitions(assets=[transform_assets()]),
+        catalog_defs(),
         publish_defs(),
         quality_defs(),
         automation_defs(),

@@ -4,6 +4,7 @@ import json
 
 import dagster as dg
 
+from dagster_project.catalog import CATALOG_KEY
 from dagster_project.resources import WAREHOUSE_POOL, AgoraHome, dbt_manifest
 
 SERVING_KEY = dg.AssetKey(["serving"])
@@ -25,7 +26,7 @@ def _published_models() -> list[dg.AssetKey]:
 def publish_defs() -> dg.Definitions:
     @dg.asset(
         key=SERVING_KEY,
-        deps=_published_models(),
+        deps=[*_published_models(), CATALOG_KEY],
         group_name="analytics",
         owners=["data-platform@agora.example", "team:data-platform"],
         kinds={"duckdb"},

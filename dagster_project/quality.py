@@ -19,6 +19,9 @@ def check_result(result: QualityResult) -> dg.AssetCheckResult:
     metadata: dict[str, dg.RawMetadataValue] = {
         "rows_validated": result.rows,
         "seconds": round(result.seconds, 3),
+        "load_seconds": round(result.load_seconds, 3),
+        "validate_seconds": round(result.validate_seconds, 3),
+        "docs_seconds": round(result.docs_seconds, 3),
         "expectations": len(result.outcomes),
         "failed_expectations": len(result.failures),
         "clock": result.clock.isoformat(),
@@ -54,7 +57,8 @@ def quality_check(suite: Suite) -> dg.AssetChecksDefinition:
             con.close()
         context.log.info(
             f"{suite.dataset}: {len(result.outcomes) - len(result.failures)}/{len(result.outcomes)} expectations "
-            f"passed on {result.rows:,} rows in {result.seconds:.2f} s"
+            f"passed on {result.rows:,} rows in {result.seconds:.2f} s (load {result.load_seconds:.2f} s, "
+            f"GE {result.validate_seconds:.2f} s, Data Docs {result.docs_seconds:.2f} s)"
         )
         return check_result(result)
 

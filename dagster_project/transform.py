@@ -1,6 +1,9 @@
 """All dbt models as assets (dagster-dbt), owned and grouped by the dbt groups = domains."""
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -8,7 +11,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from dagster_project.owners import freshness_of, owners_of
 from dagster_project.resources import WAREHOUSE_POOL, AgoraHome, dbt_manifest
-from pipelines.home import REPO_ROOT
+from pipelines.home import REPO_ROOT, Home
+from pipelines.transform import BuildState, dbt_target, plan_build, project_fingerprint, read_landings
 
 
 class AgoraTranslator(DagsterDbtTranslator):
@@ -44,6 +48,31 @@ def dbt_project() -> DbtProject:
     return DbtProject(project_dir=REPO_ROOT, profiles_dir=REPO_ROOT)
 
 
+@contextmanager
+def landed_since_env(home: Home) -> Iterator[BuildState]:
+    """AGORA_LANDED_SINCE for the dbt subprocess while the block runs (dagster-dbt passes the
+    environment on): incremental models and their tests then look only at the batches landed
+    since the last successful build; none on a first build or after a change to the project (a
+    full build: every row processed and tested). Yields the state to record if dbt succeeds."""
+    project = project_fingerprint()
+    state = BuildState.read(home)
+    landings = read_landings(home, state.batch_ids if state else ())
+    plan = plan_build(state, project, landings)
+    # nothing new: a watermark of now keeps every incremental model and test to no rows
+    landed_since = plan.landed_since or (
+        datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if plan.reason.startswith("nothing") else None
+    )
+    previous = os.environ.pop("AGORA_LANDED_SINCE", None)
+    if landed_since:
+        os.environ["AGORA_LANDED_SINCE"] = landed_since
+    try:
+        yield BuildState(project=project, batch_ids=landings.batch_ids)
+    finally:
+        os.environ.pop("AGORA_LANDED_SINCE", None)
+        if previous is not None:
+            os.environ["AGORA_LANDED_SINCE"] = previous
+
+
 def transform_assets() -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=dbt_manifest(),
@@ -53,9 +82,23 @@ def transform_assets() -> dg.AssetsDefinition:
         name="dbt_build",
     )
     def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, agora: AgoraHome):  # type: ignore[no-untyped-def]
-        """dbt build: staging views, public interfaces and marts, with their tests as asset checks."""
+        """dbt build: staging views, public interfaces and marts, with their tests as asset checks.
+
+        Incremental after the first build (pipelines.transform): only the rows of batches landed
+        since the last successful build are processed and tested. Artifacts go to the home's
+        dbt target, so its manifest.json holds the compiled code of every model just built.
+        """
         agora.dbt_env()
-        # unit tests check code, not data: CI runs them (tests/models), data builds skip them
-        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+        home = agora.home
+        # a partial selection leaves models unbuilt: it must not move the watermark
+        every_model = set(context.selected_asset_keys) == set(context.assets_def.keys)
+        with landed_since_env(home) as state:
+            # unit tests check code, not data: CI runs them (tests/models), data builds skip them
+            invocation = dbt.cli(
+                ["build", "--exclude-resource-type", "unit_test"], context=context, target_path=dbt_target(home)
+            )
+            yield from invocation.stream()
+        if every_model and invocation.is_successful():
+            state.write(home)
 
     return dbt_build

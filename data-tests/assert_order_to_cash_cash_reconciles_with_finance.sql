@@ -1,14 +1,11 @@
--- Cash kept in order_to_cash equals Finance's payments minus refunds, per currency, counting the
--- payments whose invoice's order is in sales_orders (and the refunds of those payments).
--- Returns the currencies that disagree.
+-- Cash kept in order_to_cash equals Finance's payments minus refunds, order by order: the
+-- payments against the order's invoices, less the refunds of those payments. On Agora's
+-- incremental builds (`landed_since()`), only the orders rebuilt since are compared; the others
+-- were compared when they were built. Returns the orders that disagree.
 with
 
 order_to_cash as (
     select * from {{ ref('order_to_cash') }}
-),
-
-orders as (
-    select * from {{ ref('sales_orders') }}
 ),
 
 invoices as (
@@ -23,56 +20,51 @@ refunds as (
     select * from {{ ref('finance_refunds') }}
 ),
 
-known_payments as (
+orders_in_scope as (
     select
+        order_to_cash.order_id,
+        order_to_cash.cash_received,
+    from order_to_cash
+    {% if landed_since() %}
+    where order_to_cash._built_at >= timestamp '{{ landed_since() }}'
+    {% endif %}
+),
+
+order_payments as (
+    select
+        invoices.order_id,
         payments.payment_id,
         payments.payment_amount,
-        payments.currency,
     from payments
     inner join invoices on payments.invoice_id = invoices.invoice_id
-    inner join orders on invoices.order_id = orders.order_id
+    where invoices.order_id in (select orders_in_scope.order_id from orders_in_scope)
 ),
 
-paid_per_currency as (
+paid_per_order as (
     select
-        known_payments.currency,
-        sum(known_payments.payment_amount) as paid,
-    from known_payments
-    group by known_payments.currency
+        order_payments.order_id,
+        sum(order_payments.payment_amount) as paid,
+    from order_payments
+    group by order_payments.order_id
 ),
 
-refunded_per_currency as (
+refunded_per_order as (
     select
-        refunds.currency,
+        order_payments.order_id,
         sum(refunds.refund_amount) as refunded,
     from refunds
-    inner join known_payments on refunds.payment_id = known_payments.payment_id
-    group by refunds.currency
-),
-
-finance_cash as (
-    select
-        coalesce(paid_per_currency.currency, refunded_per_currency.currency) as currency,
-        coalesce(paid_per_currency.paid, 0) - coalesce(refunded_per_currency.refunded, 0) as cash,
-    from paid_per_currency
-    full outer join refunded_per_currency on paid_per_currency.currency = refunded_per_currency.currency
-),
-
-mart_cash as (
-    select
-        order_to_cash.currency,
-        sum(order_to_cash.cash_received) as cash,
-    from order_to_cash
-    group by order_to_cash.currency
+    inner join order_payments on refunds.payment_id = order_payments.payment_id
+    group by order_payments.order_id
 ),
 
 final as (
     select
-        coalesce(mart_cash.currency, finance_cash.currency) as currency,
-        coalesce(mart_cash.cash, 0) as mart_cash,
-        coalesce(finance_cash.cash, 0) as finance_cash,
-    from mart_cash
-    full outer join finance_cash on mart_cash.currency = finance_cash.currency
+        orders_in_scope.order_id,
+        orders_in_scope.cash_received as mart_cash,
+        coalesce(paid_per_order.paid, 0) - coalesce(refunded_per_order.refunded, 0) as finance_cash,
+    from orders_in_scope
+    left join paid_per_order on orders_in_scope.order_id = paid_per_order.order_id
+    left join refunded_per_order on orders_in_scope.order_id = refunded_per_order.order_id
 )
 
 select * from final

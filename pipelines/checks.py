@@ -35,7 +35,7 @@ def _rfc3339_shape(t: str) -> str:
     """Date, 'T', time and an explicit offset: what DuckDB's cast alone would not insist on."""
     return (
         f"(length({t}) >= 20 AND substr({t}, 11, 1) IN ('T', 't', ' ') "
-        f"AND (right({t}, 1) IN ('Z', 'z') OR substr({t}, -6, 1) IN ('+', '-')))"
+        f"AND (ends_with({t}, 'Z') OR ends_with({t}, 'z') OR substr({t}, -6, 1) IN ('+', '-')))"
     )
 
 
@@ -111,6 +111,15 @@ def _field_rules(value: str, field: Field, label: str) -> list[tuple[str, str]]:
     return rules
 
 
+def _field_ok(value: str, field: Field) -> str:
+    """True exactly when none of the field's rules (`_field_rules`) fires."""
+    checks = [_type_ok(value, field.type)]
+    if field.enum:
+        checks.append(f"{value} IN {_in_list(tuple(json.dumps(v) for v in field.enum))}")
+    ok = " AND ".join(checks)
+    return f"({value} IS NOT NULL AND {ok})" if field.required else f"({value} IS NULL OR ({ok}))"
+
+
 def event_classifier_sql(contracts: list[EventContract], lines: str = "_lines") -> str:
     """SELECT classifying every line of `lines` against the domain's event contracts."""
     known = tuple(sorted(c.type for c in contracts))
@@ -156,8 +165,10 @@ def event_classifier_sql(contracts: list[EventContract], lines: str = "_lines") 
             rule for f in contract.fields for rule in _field_rules(f"d.{quote_ident(f.name)}", f, f"data.{f.name}")
         ]
         if rules:
+            # a good line (nearly all) passes one AND chain; only the rest is walked rule by rule
+            ok = " AND ".join(_field_ok(f"d.{quote_ident(f.name)}", f) for f in contract.fields)
             inner = " ".join(f"WHEN {c} THEN {quote_literal(v)}" for c, v in rules)
-            branches.append((f"type = {quote_literal(contract.type)}", f"CASE {inner} END"))
+            branches.append((f"type = {quote_literal(contract.type)}", f"CASE WHEN {ok} THEN NULL {inner} END"))
     case = "CASE\n" + "\n".join(f"    WHEN {c}\n      THEN {v}" for c, v in branches) + "\n  END"
     strings = ",\n    ".join(
         f"CASE WHEN {_is_string(f'e.{a}')} THEN {_unquoted(f'e.{a}')} END AS {a if a != 'time' else 'time_text'}"

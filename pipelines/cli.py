@@ -296,5 +296,156 @@ def mcp(home: Home, principal: str) -> None:
     serve_stdio(session)
 
 
+@main.group()
+def catalog() -> None:
+    """The governance catalog: owners, consumers, hidden dependencies, bypasses, impact."""
+
+
+@catalog.command(name="refresh")
+@click.option(
+    "--window-days",
+    type=click.IntRange(1, 3650),
+    default=30,
+    show_default=True,
+    help="Days of query log (ending at its newest entry) a declared read must show up in.",
+)
+@click.option(
+    "--declarations",
+    type=click.Path(file_okay=False, exists=True),
+    envvar="AGORA_CATALOG_DIR",
+    default=None,
+    help="Folder with domains.yml, consumers.yml and access.yml (env AGORA_CATALOG_DIR; default: the repo's catalog/).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what the refresh did as JSON.")
+@click.pass_obj
+@expected_errors
+def catalog_refresh(home: Home, window_days: int, declarations: str | None, as_json: bool) -> None:
+    """Rebuild catalog.* from the manifest, the warehouse and the query log, then publish."""
+    from pathlib import Path
+
+    from catalog.refresh import refresh_catalog
+    from pipelines.publish import publish
+
+    result = refresh_catalog(
+        home, window_days=window_days, declarations_dir=Path(declarations).absolute() if declarations else None
+    )
+    publication = publish(home)
+    if as_json:
+        click.echo(json.dumps({**result.as_dict(), "published": publication.path}, indent=2))
+        return
+    click.echo(result.summary())
+    for problem in result.problems:
+        click.echo(f"  not read: {problem}", err=True)
+    click.echo(f"published {publication.path}")
+
+
+def _print_rows(rows: list, as_json: bool, title: str, columns: tuple[str, ...] | None = None) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    from rich.console import Console
+
+    from catalog.commands import as_table
+
+    console = Console()
+    if rows:
+        console.print(as_table(rows, title, columns))
+    else:
+        console.print(f"{title}: none")
+
+
+def _findings_command(kind: str, summary: str) -> None:
+    @catalog.command(name=kind, help=summary)
+    @click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON list.")
+    @click.pass_obj
+    @expected_errors
+    def command(home: Home, as_json: bool) -> None:
+        from catalog.commands import as_findings, findings, load_serving_catalog
+
+        rows = findings(load_serving_catalog(home), kind)
+        if as_json:
+            click.echo(json.dumps(rows, indent=2, default=str))
+            return
+        from rich.console import Console
+
+        Console().print(as_findings(rows, f"{kind} findings"))
+
+
+_findings_command("hidden", "Consumers reading datasets or columns they did not declare in consumers.yml.")
+_findings_command("stale", "Declared reads not observed in the query log's window.")
+_findings_command("bypass", "Reads of another domain's private data, inside dbt or through the gateway.")
+_findings_command("unowned", "Relations in the warehouse that no domain owns.")
+
+
+@catalog.command(name="owners")
+@click.argument("dataset", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the owners as a JSON list.")
+@click.pass_obj
+@expected_errors
+def catalog_owners(home: Home, dataset: str | None, as_json: bool) -> None:
+    """Who owns every dataset (or DATASET): domain, team, contact."""
+    from catalog.commands import load_serving_catalog, owners
+
+    columns = ("dataset", "layer", "access", "domain", "owner_team", "owner_contact")
+    _print_rows(owners(load_serving_catalog(home), dataset), as_json, "owners", columns)
+
+
+@catalog.command(name="consumers")
+@click.argument("dataset")
+@click.option("--json", "as_json", is_flag=True, help="Print the consumers as a JSON list.")
+@click.pass_obj
+@expected_errors
+def catalog_consumers(home: Home, dataset: str, as_json: bool) -> None:
+    """Who reads DATASET: declared and observed consumers, with status ok / hidden / stale."""
+    from catalog.commands import consumers, load_serving_catalog
+
+    rows = consumers(load_serving_catalog(home), dataset)
+    if not as_json:
+        for row in rows:
+            declared = row["declared_columns"] or ("all" if row["declared"] else "not declared")
+            row.update(declared_columns=declared, observed_columns=row["observed_columns"] or "")
+    columns = ("consumer", "principals", "owner", "declared_columns", "observed_columns", "queries", "status")
+    _print_rows(rows, as_json, f"consumers of {dataset}", columns)
+
+
+@catalog.command(name="impact")
+@click.argument("target", metavar="DATASET[.COLUMN]")
+@click.option("--json", "as_json", is_flag=True, help="Print the impact as a JSON object.")
+@click.pass_obj
+@expected_errors
+def catalog_impact(home: Home, target: str, as_json: bool) -> None:
+    """Everything downstream of DATASET (or one column), its consumers, and who to notify."""
+    from catalog.commands import impact_of, load_serving_catalog
+
+    result = impact_of(load_serving_catalog(home), target)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+        return
+    name = f"{result['dataset']}.{result['column']}" if result["column"] else result["dataset"]
+    _print_rows(
+        result["datasets"],
+        False,
+        f"impacted by a change to {name}",
+        ("distance", "dataset", "columns", "domain", "owner_contact", "reached_from"),
+    )
+    for row in result["consumers"]:
+        row["status"] = "hidden" if row["hidden"] else "declared" + (", observed" if row["observed"] else "")
+    _print_rows(
+        result["consumers"], False, "consumers", ("consumer", "principals", "owner", "dataset", "columns", "status")
+    )
+    click.echo(f"notify: {', '.join(result['notify']) or 'nobody'}")
+
+
+def _register_catalog_commands() -> None:
+    """Commands whose code lives beside the catalog they read (light imports only)."""
+    from catalog.diff import diff_command
+    from catalog.report import report_command
+
+    catalog.add_command(report_command)
+    catalog.add_command(diff_command)
+
+
+_register_catalog_commands()
+
 if __name__ == "__main__":
     main()

@@ -1,37 +1,20 @@
-"""Who would break if a landed dataset changed: consumers declared in catalog/consumers.yml that
-read it directly, and — when a dbt manifest for the home exists — every exposure downstream of
-it through the models. (Column-level impact is the catalog's job; landing needs the names to put
-in a block reason.)"""
+"""Who would break if a landed dataset changed — named in a breaking extract's block reason.
+
+When the warehouse holds the catalog (`catalog.*`, rebuilt by every run), the answer is the
+catalog's impact set, the same one `agora catalog impact` and `agora catalog diff` give:
+declared consumers and the hidden ones observed in the query log, downstream through models
+and columns. Before the first catalog refresh, it falls back to the declarations: consumers in
+catalog/consumers.yml that read the dataset directly, and — with a dbt manifest — every
+exposure downstream of it through the models.
+"""
 
 from __future__ import annotations
 
 import json
 from collections import deque
-from functools import cache
 from pathlib import Path
 
-import yaml
-
-from pipelines.home import catalog_dir
-
-
-@cache
-def _declared(path: Path) -> tuple[tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...]], ...]:
-    if not path.exists():
-        return ()
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    result = []
-    for consumer in doc.get("consumers", []) or []:
-        owner = consumer.get("owner") or {}
-        owner_label = owner.get("email") or owner.get("name") or "no owner" if isinstance(owner, dict) else str(owner)
-        reads = []
-        for read in consumer.get("reads", []) or []:
-            if isinstance(read, str):
-                reads.append((read, ()))
-            else:
-                reads.append((str(read.get("dataset")), tuple(read.get("columns") or ())))
-        result.append((str(consumer.get("name")), owner_label, tuple(reads)))
-    return tuple(result)
+import duckdb
 
 
 def _downstream_exposures(dataset: str, manifest: Path) -> dict[str, str]:
@@ -57,18 +40,61 @@ def _downstream_exposures(dataset: str, manifest: Path) -> dict[str, str]:
     return found
 
 
-def declared_consumers(
-    dataset: str, columns: list[str] | None = None, path: Path | None = None, manifest: Path | None = None
-) -> list[str]:
-    """'name (owner)' of every consumer that reads `dataset`, directly or through dbt models."""
+def _has_catalog(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'catalog' AND table_name IN ('datasets', 'lineage', 'declared_reads')"
+        ).fetchall()[0][0]
+        == 3
+    )
+
+
+def _from_catalog(con: duckdb.DuckDBPyConnection, dataset: str, columns: list[str] | None) -> dict[str, str] | None:
+    """'name' → owner from the catalog's impact set; None when the catalog does not know the dataset."""
+    from catalog.impact import impact
+    from catalog.store import read_tables
+    from catalog.validate import UnknownNameError
+
+    tables = read_tables(con)
     found: dict[str, str] = {}
-    for name, owner, reads in _declared(path or catalog_dir() / "consumers.yml"):
-        for read_dataset, read_columns in reads:
-            if read_dataset != dataset:
+    asked: list[str | None] = list(columns) if columns else [None]
+    for column in asked:
+        try:
+            result = impact(tables, dataset, column)
+        except UnknownNameError:
+            if column is None:
+                return None
+            result = impact(tables, dataset)  # a column the catalog never saw: the whole dataset
+        for hit in result.consumers:
+            name = hit.consumer or f"principal {', '.join(hit.principals)}"
+            label = hit.owner or "no owner"
+            found[name] = f"{label}, hidden" if hit.hidden else label
+    return found
+
+
+def declared_consumers(
+    dataset: str,
+    columns: list[str] | None = None,
+    path: Path | None = None,
+    manifest: Path | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> list[str]:
+    """'name (owner)' of every consumer a change to `dataset` (or its `columns`) would break."""
+    if con is not None and path is None and _has_catalog(con):
+        known = _from_catalog(con, dataset, columns)
+        if known is not None:
+            return sorted(f"{name} ({owner})" for name, owner in known.items())
+    from catalog.declarations import load_consumers
+
+    found: dict[str, str] = {}
+    for consumer in load_consumers(path):
+        for read in consumer.reads:
+            if read.dataset != dataset:
                 continue
-            if columns and read_columns and not set(read_columns) & set(columns):
+            if columns and read.columns and not set(read.columns) & set(columns):
                 continue
-            found[name] = owner
+            found[consumer.name] = consumer.owner_email
     if manifest is not None:
         found.update(_downstream_exposures(dataset, manifest))
     return sorted(f"{name} ({owner})" for name, owner in found.items())

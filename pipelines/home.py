@@ -56,4 +56,6 @@ def contracts_dir() -> Path:
 
 
 def catalog_dir() -> Path:
-    return REPO_ROOT / "catalog"
+    """domains.yml, consumers.yml and access.yml: the repo's, unless AGORA_CATALOG_DIR names
+    another folder (a domain team trying a change; tests) — every reader honours it."""
+    return Path(os.environ.get("AGORA_CATALOG_DIR") or REPO_ROOT / "catalog")

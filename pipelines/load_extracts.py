@@ -171,7 +171,7 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snap: Snapshot, batch_id: str,
         con.execute("CREATE OR REPLACE TEMP TABLE _snap AS SELECT * FROM _snap_in")
         unreadable = [(n, t, "invalid_row", "wrong number of fields") for n, t in snap.unreadable_rows]
         if problems:
-            consumers = declared_consumers(contract.name, missing or None, manifest=snap.manifest)
+            consumers = declared_consumers(contract.name, missing or None, manifest=snap.manifest, con=con)
             result.status = "blocked"
             result.detail = (
                 f"breaking change to {contract.name} (contract v{contract.version}): {'; '.join(problems)}; "
@@ -248,7 +248,7 @@ def _add_columns(con: duckdb.DuckDBPyConnection, snap: Snapshot, added: list[str
     new = [name for name in added if name not in existing]
     for name in new:
         con.execute(f"ALTER TABLE {extract_table(contract)} ADD COLUMN {quote_ident(name)} {types[name]}")
-    consumers = declared_consumers(contract.name, manifest=snap.manifest)
+    consumers = declared_consumers(contract.name, manifest=snap.manifest, con=con)
     detail = f"additive change to {contract.name}: new column{'s' if len(added) > 1 else ''} {', '.join(added)}"
     result.schema_change = {"change": "additive", "columns": added, "new_in_warehouse": new}
     result.detail = detail

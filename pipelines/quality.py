@@ -12,8 +12,12 @@ from models/ or catalog/, so both raw tables and marts can use it without a back
 
 GE 1.x has no DuckDB engine (its SQLAlchemy route fails on metrics), so the dataset is pulled out
 of DuckDB into pandas: only the columns the suite names, payload fields extracted by DuckDB in
-SQL, never the raw JSON. The GE context is ephemeral (in memory, no network, no usage
-statistics); only its Data Docs are written, to `<home>/quality/data_docs/<dataset>/` (latest run).
+SQL, never the raw JSON, through Arrow into numpy dtypes that GE's pandas engine compares and
+aggregates vectorised (a nullable `Int32` or a `Decimal` column makes it call Python per row).
+Every expectation runs on every row; nothing is sampled. The GE context is ephemeral (in memory,
+no network, no usage statistics); only its Data Docs are written, to
+`<home>/quality/data_docs/<dataset>/` (latest run), after the validation and timed apart from it,
+with views that compile GE's page templates once per process (`pipelines.quality_docs`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import duckdb
 import yaml
@@ -46,6 +50,10 @@ STATE_FILE = "state.json"
 DOCS_DIR = "data_docs"
 DOCS_SITE = "agora"
 CLOCK_ENV = "AGORA_QUALITY_CLOCK"  # `now` makes every suite use the wall clock (production)
+# BASIC has everything an Outcome reports (counts, percentages, up to 20 unexpected values);
+# SUMMARY adds the unexpected rows' index list and a query over them, two more passes over the
+# whole frame per column-map expectation that nothing here reads.
+RESULT_FORMAT: Final = "BASIC"
 
 
 class Severity(StrEnum):
@@ -214,7 +222,7 @@ def compile_expectation(spec: ExpectationSpec, context: Context) -> Any:
     bounds come from the run context, so Data Docs show the bounds actually applied."""
     import great_expectations as gx
 
-    meta = {"severity": str(spec.severity), "why": spec.why, "agora": spec.expect}
+    meta: dict[str, Any] = {"severity": str(spec.severity), "why": spec.why, "agora": spec.expect}
     kwargs = dict(spec.kwargs)
     if spec.expect == "row_count_drift":
         previous = context.previous_rows
@@ -269,15 +277,63 @@ def load_sql(suite: Suite) -> str:
     return f"SELECT {select} FROM {_relation(suite)}{_filter(suite)}"
 
 
-def load_frame(con: duckdb.DuckDBPyConnection, suite: Suite) -> Any:
-    """The dataset as a pandas frame (timestamps with a time zone become naive UTC)."""
-    import pandas as pd
+def _numpy_friendly(column: Any) -> Any:
+    """One Arrow column cast to what GE's pandas engine handles vectorised: GE compares and
+    aggregates only int64/float64/datetime64 columns in numpy; a nullable `Int32`, a `float32`
+    or a `Decimal` object column makes it call Python once per row (`map`, Decimal scans).
 
-    frame = con.execute(load_sql(suite)).df()
-    for name in frame.columns:
-        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
-            frame[name] = frame[name].dt.tz_convert("UTC").dt.tz_localize(None)
-    return frame
+    Integers with nulls become float64 (NaN is pandas' null; exact up to 2**53), other integers
+    int64; decimals and floats float64; dates and time-zoned timestamps naive datetimes (UTC
+    instants). Everything else is left to Arrow's own conversion."""
+    import pyarrow as pa
+
+    kind = column.type
+    if pa.types.is_timestamp(kind) and kind.tz is not None:
+        return column.cast(pa.timestamp(kind.unit))  # keeps the UTC instant, drops the zone
+    if pa.types.is_date(kind):
+        return column.cast(pa.timestamp("us"))
+    if pa.types.is_decimal(kind) or pa.types.is_floating(kind):
+        return column.cast(pa.float64())
+    if pa.types.is_integer(kind):
+        if column.null_count == 0:
+            try:
+                return column.cast(pa.int64())
+            except pa.ArrowInvalid:  # an unsigned 64-bit value beyond int64
+                pass
+        return column.cast(pa.float64())
+    return column
+
+
+def frame_from_arrow(table: Any) -> Any:
+    """An Arrow table as the pandas frame GE validates (see `_numpy_friendly`); strings stay
+    Arrow-backed (pandas' `str`), booleans nullable `boolean`, so nothing becomes object dtype."""
+    import pandas as pd
+    import pyarrow as pa
+
+    table = pa.table([_numpy_friendly(c) for c in table.columns], names=table.column_names)
+    return table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get, split_blocks=True)
+
+
+def floated_integers(table: Any) -> frozenset[str]:
+    """The integer columns `frame_from_arrow` holds as float64 (they have nulls): their unexpected
+    values are reported as the integers they are."""
+    import pyarrow as pa
+
+    return frozenset(
+        name
+        for name, column in zip(table.column_names, table.columns, strict=True)
+        if pa.types.is_integer(column.type) and column.null_count
+    )
+
+
+def load_table(con: duckdb.DuckDBPyConnection, suite: Suite) -> Any:
+    """The dataset as an Arrow table (DuckDB's columnar result, no per-row Python).
+
+    A relation's Arrow output is zero-copy (a DB-API result's is copied once more), but a relation
+    refuses to run while the connection holds an unfinished `execute()` result, which `execute()`
+    itself would silently drop: run any such result to its end first, as `execute()` would have."""
+    con.complete()
+    return con.sql(load_sql(suite)).to_arrow_table()
 
 
 def _timestamp(value: object) -> datetime | None:
@@ -299,15 +355,16 @@ def data_clock(con: duckdb.DuckDBPyConnection) -> datetime | None:
     if not tables:
         return None
     union = " UNION ALL ".join(f'SELECT max("{c}") AS t FROM "{s}"."{t}"' for s, t, c in tables)
-    row = con.execute(f"SELECT max(t) FROM ({union})").fetchone()
-    return _timestamp(row[0]) if row else None
+    # fetchall, not fetchone: a result left unfinished blocks the connection's next statement
+    ((latest,),) = con.execute(f"SELECT max(t) FROM ({union})").fetchall()
+    return _timestamp(latest)
 
 
 def clock_for(con: duckdb.DuckDBPyConnection, suite: Suite) -> datetime:
     clock = Clock(os.environ.get(CLOCK_ENV) or suite.clock)
     if clock is Clock.SNAPSHOT:
-        row = con.execute(f"SELECT max(_snapshot_at) FROM {_relation(suite)}").fetchone()
-        found = _timestamp(row[0]) if row else None
+        ((latest,),) = con.execute(f"SELECT max(_snapshot_at) FROM {_relation(suite)}").fetchall()
+        found = _timestamp(latest)
     elif clock is Clock.DATA:
         found = data_clock(con)
     else:
@@ -357,13 +414,14 @@ class QualityResult:
     dataset: str
     asset: tuple[str, ...]
     rows: int
-    seconds: float  # load + validate (+ docs)
-    load_seconds: float
-    validate_seconds: float
+    seconds: float  # load + validate + docs
+    load_seconds: float  # DuckDB -> Arrow -> pandas, and the run context (clock, previous load)
+    validate_seconds: float  # GE: its ephemeral context, the suite, the checkpoint run
     clock: datetime
     outcomes: tuple[Outcome, ...]
     docs_page: Path | None
     previous_rows: int | None
+    docs_seconds: float = 0.0  # writing Data Docs, after the validation
 
     @property
     def failures(self) -> tuple[Outcome, ...]:
@@ -412,8 +470,15 @@ def _bounds(config: Any) -> dict[str, Any]:
     return {k: kwargs[k] for k in keys if kwargs.get(k) is not None}
 
 
-def _outcome(spec: ExpectationSpec, result: Any) -> Outcome:
+def _integral(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _outcome(spec: ExpectationSpec, result: Any, floated: frozenset[str] = frozenset()) -> Outcome:
     body = result.result or {}
+    partial = _jsonable(list(body.get("partial_unexpected_list") or []))
+    if spec.column in floated:
+        partial = [_integral(v) for v in partial]
     exception = result.exception_info or {}
     error = exception.get("exception_message") if exception.get("raised_exception") else None
     return Outcome(
@@ -426,7 +491,7 @@ def _outcome(spec: ExpectationSpec, result: Any) -> Outcome:
         unexpected_count=body.get("unexpected_count"),
         unexpected_percent=body.get("unexpected_percent"),
         element_count=body.get("element_count"),
-        partial_unexpected=_jsonable(list(body.get("partial_unexpected_list") or [])),
+        partial_unexpected=partial,
         bounds=_jsonable(_bounds(result.expectation_config)),
         why=spec.why,
         error=error,
@@ -486,18 +551,33 @@ def _context(docs: Path | None) -> Any:
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     if docs is not None:
-        context.add_data_docs_site(
-            site_name=DOCS_SITE,
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
+        # GE's TypedDict for a site omits `site_section_builders`, which its SiteBuilder takes
+        context.add_data_docs_site(site_name=DOCS_SITE, site_config=_site_config(docs))  # type: ignore[arg-type]
     return context
 
 
-def _docs_page(context: Any, identifier: Any) -> Path | None:
+def _site_config(docs: Path) -> dict[str, Any]:
+    """GE's default site, but with views that compile the page templates once per process."""
+    page = {"view": {"module_name": "pipelines.quality_docs", "class_name": "PageView"}}
+    return {
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
+        "site_index_builder": {
+            "class_name": "DefaultSiteIndexBuilder",
+            "view": {"module_name": "pipelines.quality_docs", "class_name": "IndexPageView"},
+        },
+        "site_section_builders": {"expectations": page, "validations": page, "profiling": page},
+    }
+
+
+def _build_docs(context: Any, identifier: Any, suite_name: str) -> Path | None:
+    """Render this validation's page (and its suite's page and the site index), as GE's
+    UpdateDataDocsAction would, but after the validation so its time is not counted as GE's."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    context.build_data_docs(
+        site_names=[DOCS_SITE], resource_identifiers=[identifier, ExpectationSuiteIdentifier(name=suite_name)]
+    )
     urls = context.get_docs_sites_urls(resource_identifier=identifier, site_name=DOCS_SITE)
     url = urls[0].get("site_url") if urls else None
     if not url:
@@ -518,7 +598,9 @@ def validate(
     import great_expectations as gx
 
     started = time.perf_counter()
-    frame = load_frame(con, suite)
+    table = load_table(con, suite)
+    frame, floated = frame_from_arrow(table), floated_integers(table)
+    del table  # the frame holds what it needs; free the columns it holds cast before GE runs
     context_values = Context(clock=clock_for(con, suite), previous_rows=previous_rows(home, suite.dataset))
     loaded = time.perf_counter()
 
@@ -547,27 +629,29 @@ def validate(
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(data=batch, suite=ge_suite, name=suite.dataset)
     )
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=[DOCS_SITE])] if docs else []
     checkpoint = context.checkpoints.add(
-        gx.Checkpoint(name=suite.dataset, validation_definitions=[definition], actions=actions, result_format="SUMMARY")
+        gx.Checkpoint(name=suite.dataset, validation_definitions=[definition], result_format=RESULT_FORMAT)
     )
     run = checkpoint.run(batch_parameters={"dataframe": frame})
     ((identifier, validation),) = run.run_results.items()
     validated = time.perf_counter()
+    docs_page = _build_docs(context, identifier, suite.dataset) if docs else None
+    documented = time.perf_counter()
 
     by_id = {r.expectation_config.id: r for r in validation.results}
-    outcomes = tuple(_outcome(s, by_id[e.id]) for s, e in zip(suite.expectations, answered_by, strict=True))
+    outcomes = tuple(_outcome(s, by_id[e.id], floated) for s, e in zip(suite.expectations, answered_by, strict=True))
     result = QualityResult(
         dataset=suite.dataset,
         asset=suite.asset,
         rows=len(frame),
-        seconds=time.perf_counter() - started,
+        seconds=documented - started,
         load_seconds=loaded - started,
         validate_seconds=validated - loaded,
         clock=context_values.clock,
         outcomes=outcomes,
-        docs_page=_docs_page(context, identifier) if docs else None,
+        docs_page=docs_page,
         previous_rows=context_values.previous_rows,
+        docs_seconds=documented - validated,
     )
     if record:
         record_validated(home, result)

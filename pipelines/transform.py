@@ -3,20 +3,31 @@
 dbt runs as a subprocess with the home in its environment: the profile reads the warehouse from
 AGORA_WAREHOUSE, and target/ and logs/ live in the home, so several homes (tests, demo) can
 build side by side from one checkout.
+
+`build_models` is Agora's own build: after a first full one, it builds only what the batches
+landed since the last successful build reach (`source:raw_<domain>.<table>+`), and tells dbt
+when those batches landed (AGORA_LANDED_SINCE) so incremental models and their data tests look
+at those rows only (macros/incremental.sql, macros/test_scope.sql). The batches are known by id
+in ops.batches, so the watermark is exact: no time margin, no batch missed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.errors import AgoraError
 from pipelines.home import REPO_ROOT, Home
+
+# what a build's result depends on besides the data: a change here makes the next build a full one
+PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "data-tests")
+BUILD = ("build", "--exclude-resource-type", "unit_test")
 
 
 class DbtError(AgoraError):
@@ -39,9 +50,11 @@ def dbt_target(home: Home) -> Path:
     return home.root / "dbt" / "target"
 
 
-def dbt_env(home: Home) -> dict[str, str]:
+def dbt_env(home: Home, landed_since: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "AGORA_LANDED_SINCE"}
     return {
-        **os.environ,
+        **env,
+        **({"AGORA_LANDED_SINCE": landed_since} if landed_since else {}),
         "AGORA_HOME": str(home.root),
         "AGORA_WAREHOUSE": home.warehouse,
         "DBT_PROFILES_DIR": str(REPO_ROOT),
@@ -60,12 +73,23 @@ def dbt_executable() -> str:
     return str(candidate)
 
 
-def run_dbt(home: Home, *args: str, echo: Callable[[str], None] | None = None, check: bool = True) -> DbtRun:
+def run_dbt(
+    home: Home,
+    *args: str,
+    echo: Callable[[str], None] | None = None,
+    check: bool = True,
+    landed_since: str | None = None,
+) -> DbtRun:
     """`dbt <args>` on `home`; lines are passed to `echo` as they come."""
     home.ensure()
     command = [dbt_executable(), *args]
     proc = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=dbt_env(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=REPO_ROOT,
+        env=dbt_env(home, landed_since),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines = []
     assert proc.stdout is not None
@@ -81,3 +105,142 @@ def run_dbt(home: Home, *args: str, echo: Callable[[str], None] | None = None, c
         detail = "; ".join(failures) if failures else ""
         raise DbtError(f"dbt {' '.join(args)} failed: {summary}{(' — ' + detail) if detail else ''}")
     return run
+
+
+@dataclass(frozen=True)
+class Landings:
+    """The batches in ops.batches that the last successful build had not seen."""
+
+    batch_ids: frozenset[str]  # every committed batch now, seen or not
+    new_batch_ids: frozenset[str]
+    landed_since: str | None  # earliest landing time (UTC) of the new batches that loaded rows
+    sources: tuple[str, ...]  # `raw_<domain>.<table>` those batches loaded rows into
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """What the last successful `build_models` saw: written after it, read before the next."""
+
+    project: str
+    batch_ids: frozenset[str]
+
+    @classmethod
+    def read(cls, home: Home) -> BuildState | None:
+        path = build_state_path(home)
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        return cls(project=data["project"], batch_ids=frozenset(data["batch_ids"]))
+
+    def write(self, home: Home) -> None:
+        path = build_state_path(home)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps({"project": self.project, "batch_ids": sorted(self.batch_ids)})
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(payload)
+        temporary.replace(path)
+
+
+def build_state_path(home: Home) -> Path:
+    return home.root / "dbt" / "last_build.json"
+
+
+def project_fingerprint(root: Path = REPO_ROOT) -> str:
+    """Hash of every file the dbt project's result depends on (models, macros, tests, config)."""
+    digest = hashlib.sha256()
+    for name in PROJECT_INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in (f for f in files if f.exists()):
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def read_landings(home: Home, seen: Iterable[str]) -> Landings:
+    """Compare ops.batches with the batches a build saw (read-only; landing is not running)."""
+    from pipelines.warehouse import connect
+
+    seen_ids = frozenset(seen)
+    con = connect(home.warehouse, read_only=True)
+    try:
+        rows = con.execute(
+            """
+            SELECT b.batch_id, b.kind, b.domain, b.loaded,
+                   (least(b.started_at, b.committed_at) AT TIME ZONE 'UTC')::VARCHAR,
+                   list(DISTINCT f.table_name) FILTER (WHERE f.table_name IS NOT NULL AND f.loaded > 0)
+            FROM ops.batches b LEFT JOIN ops.files f USING (batch_id)
+            GROUP BY ALL
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    new = [row for row in rows if row[0] not in seen_ids]
+    loading = [row for row in new if row[3] > 0]
+    sources: set[str] = set()
+    for _, kind, domain, _, _, tables in loading:
+        if kind == "events":
+            sources.add(f"raw_{domain}.events")
+        else:
+            sources.update(f"raw_{domain}.{table}" for table in tables or [])
+    return Landings(
+        batch_ids=frozenset(row[0] for row in rows),
+        new_batch_ids=frozenset(row[0] for row in new),
+        landed_since=min((row[4] for row in loading), default=None),
+        sources=tuple(sorted(sources)),
+    )
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """The dbt command `build_models` runs, and why."""
+
+    args: tuple[str, ...]
+    landed_since: str | None
+    reason: str  # "full: …", "incremental: …" or "nothing landed"
+
+    @property
+    def runs_dbt(self) -> bool:
+        return bool(self.args)
+
+
+def plan_build(state: BuildState | None, project: str, landings: Landings, full_refresh: bool = False) -> BuildPlan:
+    """Full the first time, after a change to the project, or on request; else only what landed."""
+    if full_refresh:
+        return BuildPlan((*BUILD, "--full-refresh"), None, "full: --full-refresh")
+    if state is None:
+        return BuildPlan(BUILD, None, "full: no earlier build of this home")
+    if state.project != project:
+        return BuildPlan(BUILD, None, "full: the dbt project changed since the last build")
+    if not landings.sources:
+        return BuildPlan((), None, "nothing landed since the last build")
+    selection = tuple(f"source:{source}+" for source in landings.sources)
+    return BuildPlan(
+        (*BUILD, "--select", *selection),
+        landings.landed_since,
+        f"incremental: {len(landings.new_batch_ids)} new batch(es) into {', '.join(landings.sources)}",
+    )
+
+
+def build_models(
+    home: Home, *, full_refresh: bool = False, echo: Callable[[str], None] | None = None, check: bool = True
+) -> tuple[BuildPlan, DbtRun | None]:
+    """Agora's dbt build of `home`: full the first time, then only what new batches reach.
+
+    The state is written only after dbt succeeded, so a failed build is redone from the same
+    point next time (its data tests keep failing until the data is fixed).
+    """
+    project = project_fingerprint()
+    state = BuildState.read(home)
+    landings = read_landings(home, state.batch_ids if state else ())
+    plan = plan_build(state, project, landings, full_refresh)
+    if echo:
+        echo(f"agora: {plan.reason}")
+    if not plan.runs_dbt:
+        if state is not None and state.project == project:
+            BuildState(project=project, batch_ids=landings.batch_ids).write(home)  # they loaded no rows
+        return plan, None
+    run = run_dbt(home, *plan.args, echo=echo, check=check, landed_since=plan.landed_since)
+    if run.returncode == 0:
+        BuildState(project=project, batch_ids=landings.batch_ids).write(home)
+    return plan, run

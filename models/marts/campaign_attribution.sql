@@ -1,5 +1,6 @@
 -- One row per campaign: leads, orders attributed by last touch, their revenue, return on budget.
--- Revenue is cash kept (paid - refunded) in EUR at the order's day, the rule of order_to_cash.
+-- Attribution and cash per order come from the analytics intermediates (int_orders_attributed on
+-- int_orders_cashed: the cash rule of every mart), so this only adds up per campaign.
 with
 
 campaigns as (
@@ -10,84 +11,12 @@ leads as (
     select * from {{ ref('marketing_leads') }}
 ),
 
-orders as (
-    select * from {{ ref('sales_orders') }}
-),
-
-invoices as (
-    select * from {{ ref('finance_invoices') }}
-),
-
-payments as (
-    select * from {{ ref('finance_payments') }}
-),
-
-refunds as (
-    select * from {{ ref('finance_refunds') }}
+attributed_orders as (
+    select * from {{ ref('int_orders_attributed') }}
 ),
 
 fx_rates as (
     select * from {{ ref('finance_fx_rates') }}
-),
-
-order_payments as (
-    select
-        invoices.order_id,
-        payments.payment_id,
-        payments.payment_amount,
-    from payments
-    inner join invoices on payments.invoice_id = invoices.invoice_id
-),
-
-paid_per_order as (
-    select
-        order_payments.order_id,
-        sum(order_payments.payment_amount) as paid_amount,
-    from order_payments
-    group by order_payments.order_id
-),
-
-refunded_per_order as (
-    select
-        order_payments.order_id,
-        sum(refunds.refund_amount) as refunded_amount,
-    from refunds
-    inner join order_payments on refunds.payment_id = order_payments.payment_id
-    group by order_payments.order_id
-),
-
-order_cash as (
-    select
-        orders.order_id,
-        orders.customer_id,
-        orders.placed_at,
-        (
-            (coalesce(paid_per_order.paid_amount, 0) - coalesce(refunded_per_order.refunded_amount, 0))
-            * case when orders.currency = 'EUR' then 1 else fx_rates.rate_to_eur end
-        )::decimal(18, 2) as cash_received_eur,
-    from orders
-    left join paid_per_order on orders.order_id = paid_per_order.order_id
-    left join refunded_per_order on orders.order_id = refunded_per_order.order_id
-    asof left join fx_rates
-        on orders.currency = fx_rates.currency
-        and orders.placed_date >= fx_rates.rate_date
-    where not orders.is_cancelled
-),
-
--- last touch: the customer's latest lead in the window before the order, one campaign per order
-attributed_orders as (
-    select
-        order_cash.order_id,
-        order_cash.cash_received_eur,
-        leads.campaign_id,
-    from order_cash
-    inner join leads
-        on order_cash.customer_id = leads.customer_id
-        and leads.captured_at < order_cash.placed_at
-        and leads.captured_at >= order_cash.placed_at - interval '{{ var("attribution_window_days") }} days'
-    qualify row_number() over (
-        partition by order_cash.order_id order by leads.captured_at desc, leads.lead_id desc
-    ) = 1
 ),
 
 campaign_orders as (
@@ -96,6 +25,7 @@ campaign_orders as (
         count(*) as attributed_orders,
         sum(attributed_orders.cash_received_eur) as attributed_revenue_eur,
     from attributed_orders
+    where attributed_orders.campaign_id is not null
     group by attributed_orders.campaign_id
 ),
 

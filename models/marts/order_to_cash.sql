@@ -1,72 +1,79 @@
 -- One row per order: placed → invoiced → paid/refunded, with cash converted to EUR at the
--- order's day. Amounts stay in the order currency (invoices and payments share it).
+-- order's day. Amounts stay in the order currency (invoices and payments share it). The cash rule
+-- is int_orders_cashed's, shared with the other marts. Incremental: the orders whose cash row
+-- changed since the last build (it carries every input's landing time) are recomputed.
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with
 
-orders as (
-    select * from {{ ref('sales_orders') }}
+orders as not materialized (
+    select * from {{ ref('int_orders_cashed') }}
 ),
 
-invoices as (
+invoices as not materialized (
     select * from {{ ref('finance_invoices') }}
 ),
 
-payments as (
+payments as not materialized (
     select * from {{ ref('finance_payments') }}
 ),
 
-refunds as (
-    select * from {{ ref('finance_refunds') }}
+{% if is_incremental() %}
+watermark as (
+    select {{ watermark_columns('_built_at') }}
+    from {{ this }}
+),
+{% endif %}
+
+orders_in_scope as (
+    select * from orders
+    {% if is_incremental() %}
+    cross join watermark
+    where {{ landed_after('orders._built_at') }}
+    {% endif %}
 ),
 
-fx_rates as (
-    select * from {{ ref('finance_fx_rates') }}
+invoices_in_scope as (
+    select invoices.*
+    from invoices
+    inner join orders_in_scope on invoices.order_id = orders_in_scope.order_id
 ),
 
 -- an order has one invoice; should it ever get more, the first names it and all of them count
 first_invoices as (
     select
-        invoices.order_id,
-        invoices.invoice_id,
-        invoices.issued_at as invoiced_at,
-    from invoices
+        invoices_in_scope.order_id,
+        invoices_in_scope.invoice_id,
+        invoices_in_scope.issued_at as invoiced_at,
+    from invoices_in_scope
     qualify row_number() over (
-        partition by invoices.order_id order by invoices.issued_at, invoices.invoice_id
+        partition by invoices_in_scope.order_id order by invoices_in_scope.issued_at, invoices_in_scope.invoice_id
     ) = 1
 ),
 
 invoiced_per_order as (
     select
-        invoices.order_id,
-        sum(invoices.invoice_amount) as invoiced_amount,
-    from invoices
-    group by invoices.order_id
+        invoices_in_scope.order_id,
+        sum(invoices_in_scope.invoice_amount) as invoiced_amount,
+    from invoices_in_scope
+    group by invoices_in_scope.order_id
 ),
 
 order_payments as (
     select
-        invoices.order_id,
+        invoices_in_scope.order_id,
         payments.payment_id,
         payments.payment_amount,
         payments.received_at,
     from payments
-    inner join invoices on payments.invoice_id = invoices.invoice_id
-),
-
-paid_per_order as (
-    select
-        order_payments.order_id,
-        sum(order_payments.payment_amount) as paid_amount,
-    from order_payments
-    group by order_payments.order_id
-),
-
-refunded_per_order as (
-    select
-        order_payments.order_id,
-        sum(refunds.refund_amount) as refunded_amount,
-    from refunds
-    inner join order_payments on refunds.payment_id = order_payments.payment_id
-    group by order_payments.order_id
+    inner join invoices_in_scope on payments.invoice_id = invoices_in_scope.invoice_id
 ),
 
 -- refunds do not move this: it is when the invoice was first settled
@@ -92,40 +99,28 @@ fully_paid as (
     group by cumulative_payments.order_id
 ),
 
--- the rate of the order's day, or of the nearest earlier day that has one
-order_rates as (
-    select
-        orders.order_id,
-        case when orders.currency = 'EUR' then 1 else fx_rates.rate_to_eur end as rate_to_eur,
-    from orders
-    asof left join fx_rates
-        on orders.currency = fx_rates.currency
-        and orders.placed_date >= fx_rates.rate_date
-),
-
 amounts as (
     select
-        orders.order_id,
-        orders.customer_id,
-        orders.placed_at,
-        orders.placed_date,
-        orders.currency,
-        orders.order_amount,
-        orders.is_cancelled,
+        orders_in_scope.order_id,
+        orders_in_scope.customer_id,
+        orders_in_scope.placed_at,
+        orders_in_scope.placed_date,
+        orders_in_scope.currency,
+        orders_in_scope.order_amount,
+        orders_in_scope.is_cancelled,
         first_invoices.invoice_id,
         first_invoices.invoiced_at,
         invoiced_per_order.invoiced_amount,
-        coalesce(paid_per_order.paid_amount, 0) as paid_amount,
-        coalesce(refunded_per_order.refunded_amount, 0) as refunded_amount,
+        orders_in_scope.paid_amount,
+        orders_in_scope.refunded_amount,
+        orders_in_scope.cash_received,
+        orders_in_scope.cash_received_eur,
         fully_paid.fully_paid_at,
-        order_rates.rate_to_eur,
-    from orders
-    left join first_invoices on orders.order_id = first_invoices.order_id
-    left join invoiced_per_order on orders.order_id = invoiced_per_order.order_id
-    left join paid_per_order on orders.order_id = paid_per_order.order_id
-    left join refunded_per_order on orders.order_id = refunded_per_order.order_id
-    left join fully_paid on orders.order_id = fully_paid.order_id
-    left join order_rates on orders.order_id = order_rates.order_id
+        orders_in_scope._built_at,
+    from orders_in_scope
+    left join first_invoices on orders_in_scope.order_id = first_invoices.order_id
+    left join invoiced_per_order on orders_in_scope.order_id = invoiced_per_order.order_id
+    left join fully_paid on orders_in_scope.order_id = fully_paid.order_id
 ),
 
 final as (
@@ -142,7 +137,7 @@ final as (
         invoiced_amount::decimal(18, 2) as invoiced_amount,
         paid_amount::decimal(18, 2) as paid_amount,
         refunded_amount::decimal(18, 2) as refunded_amount,
-        (paid_amount - refunded_amount)::decimal(18, 2) as cash_received,
+        cash_received::decimal(18, 2) as cash_received,
         greatest(coalesce(invoiced_amount, 0) - paid_amount, 0)::decimal(18, 2) as amount_outstanding,
         fully_paid_at::timestamp as fully_paid_at,
         round(date_diff('second', placed_at, fully_paid_at) / 86400.0, 2)::double as days_to_cash,
@@ -154,7 +149,8 @@ final as (
             when paid_amount > 0 then 'partially_paid'
             else 'invoiced'
         end::varchar as status,
-        ((paid_amount - refunded_amount) * rate_to_eur)::decimal(18, 2) as cash_received_eur,
+        cash_received_eur::decimal(18, 2) as cash_received_eur,
+        _built_at::timestamp as _built_at,
     from amounts
 )
 

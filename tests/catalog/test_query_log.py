@@ -22,8 +22,16 @@ PROCESSES = 6
 
 
 def _copy(served: Home, tmp_path: Path) -> Home:
+    """The served home without its query log (the demo's own queries): each test starts empty."""
     shutil.copytree(served.root, tmp_path / "home", ignore=shutil.ignore_patterns(QUERY_LOG_DIR, "dagster"))
-    return Home(tmp_path / "home")
+    home = Home(tmp_path / "home")
+    con = duckdb.connect(home.warehouse)
+    try:
+        for table in ("ops.query_log", "ops.query_log_files", "quarantine.query_log"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    finally:
+        con.close()
+    return home
 
 
 def _records(home: Home) -> list[dict]:

@@ -75,6 +75,15 @@ def test_check_result_maps_severity(
     assert {f"failed: e{i}" for i in range(len(failed))} <= set(result.metadata)
 
 
+def test_check_result_reports_the_time_of_each_part() -> None:
+    result = QualityResult(
+        "d.t", ("d", "t"), 10, 0.6, 0.2, 0.3, __import__("datetime").datetime(2026, 10, 1), (), None, None, 0.1
+    )
+    metadata = check_result(result).metadata
+    timings = {key: metadata[key].value for key in ("seconds", "load_seconds", "validate_seconds", "docs_seconds")}
+    assert timings == {"seconds": 0.6, "load_seconds": 0.2, "validate_seconds": 0.3, "docs_seconds": 0.1}
+
+
 # ---------------------------------------------------------------- executed through Dagster
 
 

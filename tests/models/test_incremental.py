@@ -1,7 +1,11 @@
-"""Incremental public models after late events equal a full refresh (issue 2/5)."""
+"""Incremental builds after late events equal a full refresh (issue 2/5): every public model,
+every mart and the analytics intermediates, whether dbt is run plainly (watermark minus the
+lookback margin) or through Agora's `build_models` (exact landing watermark, selection of what
+the new batches reach, data tests on the changed rows)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -12,13 +16,14 @@ import pytest
 from pipelines.home import Home
 from pipelines.ingest import ingest
 from pipelines.simulator import SimulationConfig, simulate
-from pipelines.transform import run_dbt
+from pipelines.transform import build_models, dbt_target, run_dbt
 from pipelines.warehouse import content_checksum
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CONFIG = SimulationConfig(days=12, scale=0.5, seed=17, start=date(2026, 10, 1), dirt=2.0)
 FIRST_WAVE_DAYS = 7
+COMPARED_SCHEMAS = ("public", "marts", "intermediate")
 
 
 def _tables(home: Home, schemas: tuple[str, ...]) -> dict[str, tuple[int, int]]:
@@ -28,11 +33,8 @@ def _tables(home: Home, schemas: tuple[str, ...]) -> dict[str, tuple[int, int]]:
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN (SELECT unnest(?::VARCHAR[]))",
             [list(schemas)],
         ).fetchall()
-        # _built_at records when a row was last rebuilt; it legitimately differs
-        result = {}
-        for schema, table in names:
-            result[f"{schema}.{table}"] = content_checksum(con, schema, table)
-        return result
+        # bookkeeping (_built_at, _previous_customer_id) records how a row was built; it may differ
+        return {f"{schema}.{table}": content_checksum(con, schema, table) for schema, table in names}
     finally:
         con.close()
 
@@ -50,27 +52,123 @@ def _day(path: Path) -> date:
     return date.fromisoformat(stem[:10]) if "-" in stem[:10] else date(int(stem[:4]), int(stem[4:6]), int(stem[6:8]))
 
 
-def test_incremental_build_after_late_events_equals_full_refresh(tmp_path: Path) -> None:
-    source = Home(tmp_path / "source").ensure()
+@pytest.fixture(scope="module")
+def waves(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, date]:
+    """A simulated landing zone and the day its second wave (late files) starts."""
+    source = Home(tmp_path_factory.mktemp("incremental") / "source").ensure()
     simulate(source.landing, source.manifest, CONFIG)
     cutoff = date(2026, 10, 1 + FIRST_WAVE_DAYS)
-    late_files = [p for p in source.landing.rglob("*.jsonl*") if _day(p) >= cutoff]
-    assert late_files, "the second wave must bring files"
+    assert [p for p in source.landing.rglob("*.jsonl*") if _day(p) >= cutoff], "the second wave must bring files"
+    return source.landing, cutoff
 
+
+@pytest.fixture(scope="module")
+def full_refresh(waves: tuple[Path, date], tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, int]]:
+    landing, _ = waves
+    full = Home(tmp_path_factory.mktemp("full") / "home").ensure()
+    shutil.copytree(landing, full.landing, dirs_exist_ok=True)
+    ingest(full)
+    run_dbt(full, "build", "--full-refresh")
+    return _tables(full, COMPARED_SCHEMAS)
+
+
+def test_incremental_build_after_late_events_equals_full_refresh(
+    waves: tuple[Path, date], full_refresh: dict[str, tuple[int, int]], tmp_path: Path
+) -> None:
+    landing, cutoff = waves
     incremental = Home(tmp_path / "incremental").ensure()
-    _land(incremental, source.landing, lambda p: _day(p) < cutoff)
+    _land(incremental, landing, lambda p: _day(p) < cutoff)
     ingest(incremental)
     run_dbt(incremental, "build")
-    _land(incremental, source.landing, lambda p: _day(p) >= cutoff)
+    _land(incremental, landing, lambda p: _day(p) >= cutoff)
     report = ingest(incremental)
     assert report.totals()["loaded"] > 0
     run_dbt(incremental, "build")
 
-    full = Home(tmp_path / "full").ensure()
-    shutil.copytree(source.landing, full.landing, dirs_exist_ok=True)
-    ingest(full)
-    run_dbt(full, "build", "--full-refresh")
+    result = _tables(incremental, COMPARED_SCHEMAS)
 
-    result = _tables(incremental, ("public", "marts"))
-    expected = _tables(full, ("public", "marts"))
+    assert result == full_refresh
+
+
+def test_incremental_build_models_after_late_events_equals_full_refresh(
+    waves: tuple[Path, date], full_refresh: dict[str, tuple[int, int]], tmp_path: Path
+) -> None:
+    landing, cutoff = waves
+    incremental = Home(tmp_path / "incremental").ensure()
+    _land(incremental, landing, lambda p: _day(p) < cutoff)
+    ingest(incremental)
+    first, _ = build_models(incremental)
+    _land(incremental, landing, lambda p: _day(p) >= cutoff)
+    ingest(incremental)
+    second, _ = build_models(incremental)
+
+    result = (first.reason.split(":")[0], second.reason.split(":")[0], _tables(incremental, COMPARED_SCHEMAS))
+
+    assert result == ("full", "incremental", full_refresh)
+
+
+def test_incremental_build_models_compares_every_public_model_and_mart(
+    full_refresh: dict[str, tuple[int, int]],
+) -> None:
+    """The comparison above is only as good as what it covers."""
+    result = sorted(name for name in full_refresh if not name.startswith("intermediate."))
+
+    expected = sorted(
+        [f"marts.{m}" for m in ("campaign_attribution", "customer_360", "delivery_quality", "order_to_cash")]
+        + ["marts.support_load"]
+        + [
+            f"public.{m}"
+            for m in (
+                "devops_deployments",
+                "devops_incidents",
+                "devops_services",
+                "finance_fx_rates",
+                "finance_invoices",
+                "finance_payments",
+                "finance_refunds",
+                "marketing_campaigns",
+                "marketing_leads",
+                "qa_test_suites",
+                "qa_testruns",
+                "sales_customer_history",
+                "sales_customers",
+                "sales_orders",
+                "sales_products",
+                "support_agents",
+                "support_tickets",
+            )
+        ]
+    )
     assert result == expected
+
+
+def test_incremental_build_models_tests_only_the_rows_that_landed(waves: tuple[Path, date], tmp_path: Path) -> None:
+    """On the incremental build, a not_null test of an incremental model reads the new rows only."""
+    landing, cutoff = waves
+    home = Home(tmp_path / "home").ensure()
+    _land(home, landing, lambda p: _day(p) < cutoff)
+    ingest(home)
+    build_models(home)
+    _land(home, landing, lambda p: _day(p) >= cutoff)
+    ingest(home)
+    plan, _ = build_models(home)
+    manifest = json.loads((dbt_target(home) / "manifest.json").read_text())
+    compiled = next(
+        node["compiled_code"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and node["name"] == "not_null_order_to_cash_order_id"
+    )
+
+    assert f"_built_at >= timestamp '{plan.landed_since}'" in compiled
+
+
+def test_incremental_build_models_skips_dbt_when_nothing_landed(waves: tuple[Path, date], tmp_path: Path) -> None:
+    landing, cutoff = waves
+    home = Home(tmp_path / "home").ensure()
+    _land(home, landing, lambda p: _day(p) < cutoff)
+    ingest(home)
+    build_models(home)
+
+    plan, run = build_models(home)
+
+    assert (plan.reason, run) == ("nothing landed since the last build", None)

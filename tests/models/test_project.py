@@ -1,5 +1,5 @@
 """dbt's own view of the project after a real build: groups, owners, access, contracts,
-exposures, and marts that read only public interfaces."""
+exposures, and marts that read only public interfaces and analytics-owned intermediates."""
 
 from __future__ import annotations
 
@@ -60,17 +60,47 @@ def test_project_public_models_enforce_contracts(built: tuple[Home, dict]) -> No
     assert result == []
 
 
+def _reads_allowed_to_marts(node: dict) -> str:
+    """'public' (a domain's interface, not a mart), 'analytics' (a private model of the marts'
+    own group, whose own reads are checked in turn) or '' (not allowed)."""
+    if node["resource_type"] != "model" or node["name"] in MARTS:
+        return ""
+    if node["access"] == "public":
+        return "public"
+    return "analytics" if node["config"].get("group") == "analytics" else ""
+
+
 def test_project_marts_read_only_public_models(built: tuple[Home, dict]) -> None:
+    """Every mart's upstream, transitively, is public interfaces or analytics-owned intermediates
+    (the cash rule lives in one of those): never another domain's private model or a mart."""
     _, manifest = built
     nodes = manifest["nodes"]
     offenders = []
     for name in MARTS:
         mart = next(n for n in nodes.values() if n["resource_type"] == "model" and n["name"] == name)
-        for parent in mart["depends_on"]["nodes"]:
-            if not parent.startswith("model.") or nodes[parent]["access"] != "public" or nodes[parent]["name"] in MARTS:
-                offenders.append(f"{name} <- {parent}")
+        pending = [(name, parent) for parent in mart["depends_on"]["nodes"]]
+        while pending:
+            child, parent = pending.pop()
+            kind = _reads_allowed_to_marts(nodes[parent]) if parent.startswith("model.") else ""
+            if not kind:
+                offenders.append(f"{child} <- {parent}")
+            elif kind == "analytics":
+                pending.extend((nodes[parent]["name"], grand) for grand in nodes[parent]["depends_on"]["nodes"])
 
     assert offenders == []
+
+
+def test_project_cash_rule_lives_in_one_analytics_model(built: tuple[Home, dict]) -> None:
+    """Payments minus refunds is computed once (int_orders_cashed), not restated per mart: it is
+    the only model that reads the refunds."""
+    _, manifest = built
+    result = sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and "model.agora.finance_refunds" in node["depends_on"]["nodes"]
+    )
+
+    assert result == ["int_orders_cashed"]
 
 
 def test_project_exposures_have_owners_and_upstream_models(built: tuple[Home, dict]) -> None:

@@ -1,6 +1,7 @@
 """The quality runner: every landed dataset and mart has a suite, suites pass on a real built
 home, doctored tables fail with the failing expectation and its counts, and row-count state
-moves only on loads that did not fail with an error."""
+moves only on loads that did not fail with an error. Frames reach GE in dtypes it compares
+vectorised, and Data Docs are written after the validation with templates compiled once."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import jinja2
+import pandas as pd
 import pytest
 
 from pipelines.contracts import DOMAINS, load_contracts
@@ -19,8 +22,11 @@ from pipelines.quality import (
     QualityResult,
     Severity,
     SuiteError,
+    floated_integers,
+    frame_from_arrow,
     load_sql,
     load_suites,
+    load_table,
     parse_suite,
     previous_rows,
     read_state,
@@ -129,6 +135,121 @@ def test_suite_with_an_error_expectation_is_blocking_and_warn_only_is_not() -> N
         }
     )
     assert (error.blocking, warn.blocking) == (True, False)
+
+
+# ---------------------------------------------------------------- loading and running (small warehouse)
+
+TYPED = """
+    SELECT * FROM (VALUES
+        (1, 7, 1.5::DECIMAL(18, 2), 2.5::FLOAT, DATE '2026-10-01', TIMESTAMPTZ '2026-10-01 10:00:00+02', 'a', true),
+        (NULL, 8, NULL, NULL, NULL, NULL, NULL, NULL)
+    ) AS t(with_nulls, without_nulls, money, ratio, day, happened_at, word, flag)
+"""
+
+
+def test_frame_from_arrow_holds_columns_in_dtypes_ge_compares_vectorised() -> None:
+    table = duckdb.connect().sql(TYPED).to_arrow_table()
+    frame = frame_from_arrow(table)
+    result = {name: str(dtype) for name, dtype in frame.dtypes.items()}
+    expected = {
+        "with_nulls": "float64",
+        "without_nulls": "int64",
+        "money": "float64",
+        "ratio": "float64",
+        "day": "datetime64[us]",
+        "happened_at": "datetime64[us]",
+        "word": "str",
+        "flag": "boolean",
+    }
+    assert result == expected
+    assert frame.iloc[0].to_dict() == {
+        "with_nulls": 1.0,
+        "without_nulls": 7,
+        "money": 1.5,
+        "ratio": 2.5,
+        "day": pd.Timestamp("2026-10-01"),
+        "happened_at": pd.Timestamp("2026-10-01 08:00:00"),  # the UTC instant, zone dropped
+        "word": "a",
+        "flag": True,
+    }
+    assert frame["with_nulls"].isna().tolist() == [False, True]
+
+
+def test_floated_integers_are_the_integer_columns_with_nulls() -> None:
+    table = duckdb.connect().sql(TYPED).to_arrow_table()
+    assert floated_integers(table) == frozenset({"with_nulls"})
+
+
+def test_load_table_runs_after_a_result_left_unfinished() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE shop_orders AS SELECT range AS quantity FROM range(3)")
+    suite = parse_suite({"dataset": "main.shop_orders", "columns": {"quantity": None}, "expectations": []})
+    con.execute("SELECT * FROM range(10)").fetchone()
+    result = load_table(con, suite).column("quantity").to_pylist()
+    assert sorted(result) == [0, 1, 2]
+
+
+ORDERS_SUITE = {
+    "dataset": "shop.orders",
+    "columns": {"quantity": None, "placed_at": None},
+    "expectations": [
+        {"expect": "column_values_to_be_between", "column": "quantity", "min_value": 1, "max_value": 10},
+        {"expect": "column_mean_to_be_between", "column": "quantity", "min_value": 1, "max_value": 10},
+    ],
+}
+
+
+@pytest.fixture
+def orders(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """1,000 orders: quantity null on every tenth, 0 and 11 (out of range) once each."""
+    con = connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("CREATE SCHEMA shop")
+    con.execute("""
+        CREATE TABLE shop.orders AS
+        SELECT CAST(CASE WHEN i = 3 THEN 0 WHEN i = 5 THEN 11 WHEN i % 10 = 0 THEN NULL ELSE 1 + i % 10 END AS INTEGER)
+                   AS quantity,
+               TIMESTAMPTZ '2026-10-01 00:00:00+00' + INTERVAL (i) MINUTE AS placed_at
+        FROM range(1000) t(i)
+    """)
+    yield con
+    con.close()
+
+
+def test_validate_reports_integer_examples_of_a_nullable_integer_column_as_integers(
+    orders: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    result = validate(orders, parse_suite(ORDERS_SUITE), Home(tmp_path / "q"))
+    failed = result.outcome("column_values_to_be_between(quantity)")
+    assert (failed.passed, failed.unexpected_count, failed.element_count) == (False, 2, 1000)
+    assert sorted(failed.partial_unexpected) == [0, 11]
+    assert all(type(v) is int for v in failed.partial_unexpected)
+    assert result.rows == 1000
+
+
+def test_validate_times_load_validation_and_data_docs_apart(orders: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    result = validate(orders, parse_suite(ORDERS_SUITE), Home(tmp_path / "q"))
+    parts = (result.load_seconds, result.validate_seconds, result.docs_seconds)
+    assert all(part > 0 for part in parts)
+    assert result.seconds == pytest.approx(sum(parts), abs=0.01)
+    assert result.docs_page is not None and "Sampled Unexpected Values" in result.docs_page.read_text()
+
+
+def test_data_docs_compile_the_page_templates_once_per_process(
+    orders: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = parse_suite(ORDERS_SUITE)
+    validate(orders, suite, Home(tmp_path / "first"))
+    compiled: list[str | None] = []
+    compile_template = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: str, name: str | None = None, *args: object) -> object:
+        compiled.append(name)
+        return compile_template(self, source, name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    second = validate(orders, suite, Home(tmp_path / "second"))
+    assert second.docs_page is not None and second.docs_page.is_file()
+    assert compiled == []
 
 
 # ---------------------------------------------------------------- on a real built home

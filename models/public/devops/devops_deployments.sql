@@ -9,7 +9,7 @@
 
 with
 
-finished as (
+finished as not materialized (
     select * from {{ ref('stg_devops__deployments_finished') }}
 ),
 
@@ -18,7 +18,7 @@ finished as (
 -- landing time (late events) and by event time
 watermark as (
     select
-        max(_built_at) - interval '{{ var("lookback_hours") }} hours' as ingested_since,
+        {{ watermark_columns('_built_at') }}
         max(deployed_at) - interval '{{ var("lookback_hours") }} hours' as event_since,
     from {{ this }}
 ),
@@ -27,7 +27,7 @@ touched as (
     select finished.deployment_id
     from finished
     cross join watermark
-    where finished.ingested_at >= watermark.ingested_since or finished.deployed_at >= watermark.event_since
+    where {{ landed_after('finished.ingested_at') }} or finished.deployed_at >= watermark.event_since
 ),
 {% endif %}
 

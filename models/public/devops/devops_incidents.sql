@@ -9,11 +9,11 @@
 
 with
 
-opened as (
+opened as not materialized (
     select * from {{ ref('stg_devops__incidents_opened') }}
 ),
 
-resolved as (
+resolved as not materialized (
     select * from {{ ref('stg_devops__incidents_resolved') }}
 ),
 
@@ -22,7 +22,7 @@ resolved as (
 -- landing time (late events) and by event time
 watermark as (
     select
-        max(_built_at) - interval '{{ var("lookback_hours") }} hours' as ingested_since,
+        {{ watermark_columns('_built_at') }}
         max(greatest(opened_at, resolved_at)) - interval '{{ var("lookback_hours") }} hours' as event_since,
     from {{ this }}
 ),
@@ -31,12 +31,12 @@ touched as (
     select opened.incident_id
     from opened
     cross join watermark
-    where opened.ingested_at >= watermark.ingested_since or opened.opened_at >= watermark.event_since
+    where {{ landed_after('opened.ingested_at') }} or opened.opened_at >= watermark.event_since
     union
     select resolved.incident_id
     from resolved
     cross join watermark
-    where resolved.ingested_at >= watermark.ingested_since or resolved.resolved_at >= watermark.event_since
+    where {{ landed_after('resolved.ingested_at') }} or resolved.resolved_at >= watermark.event_since
 ),
 {% endif %}
 

@@ -9,16 +9,15 @@
 
 with
 
-issued as (
+issued as not materialized (
     select * from {{ ref('stg_finance__invoices_issued') }}
 ),
 
 {% if is_incremental() %}
--- invoices touched by an event that landed (or happened) within the lookback window before
--- the last build: landing time, so an event days late still reaches its invoice
+-- invoices touched by an event that landed after what this model has seen (macros/incremental.sql):
+-- landing time, not event time, so an event days late still reaches its invoice
 watermark as (
-    select
-        max(_built_at) - interval '{{ var("lookback_hours") }} hours' as since,
+    select {{ watermark_columns('_built_at') }}
     from {{ this }}
 ),
 
@@ -26,7 +25,7 @@ touched as (
     select issued.invoice_id
     from issued
     cross join watermark
-    where issued.ingested_at >= watermark.since or issued.issued_at >= watermark.since
+    where {{ landed_after('issued.ingested_at') }}
 ),
 {% endif %}
 

@@ -9,16 +9,15 @@
 
 with
 
-received as (
+received as not materialized (
     select * from {{ ref('stg_finance__payments_received') }}
 ),
 
 {% if is_incremental() %}
--- payments touched by an event that landed (or happened) within the lookback window before
--- the last build: landing time, so an event days late still reaches its payment
+-- payments touched by an event that landed after what this model has seen (macros/incremental.sql):
+-- landing time, not event time, so an event days late still reaches its payment
 watermark as (
-    select
-        max(_built_at) - interval '{{ var("lookback_hours") }} hours' as since,
+    select {{ watermark_columns('_built_at') }}
     from {{ this }}
 ),
 
@@ -26,7 +25,7 @@ touched as (
     select received.payment_id
     from received
     cross join watermark
-    where received.ingested_at >= watermark.since or received.received_at >= watermark.since
+    where {{ landed_after('received.ingested_at') }}
 ),
 {% endif %}
 

@@ -9,16 +9,15 @@
 
 with
 
-refunds as (
+refunds as not materialized (
     select * from {{ ref('stg_finance__refunds_issued') }}
 ),
 
 {% if is_incremental() %}
--- refunds touched by an event that landed (or happened) within the lookback window before
--- the last build: landing time, so an event days late still reaches its refund
+-- refunds touched by an event that landed after what this model has seen (macros/incremental.sql):
+-- landing time, not event time, so an event days late still reaches its refund
 watermark as (
-    select
-        max(_built_at) - interval '{{ var("lookback_hours") }} hours' as since,
+    select {{ watermark_columns('_built_at') }}
     from {{ this }}
 ),
 
@@ -26,7 +25,7 @@ touched as (
     select refunds.refund_id
     from refunds
     cross join watermark
-    where refunds.ingested_at >= watermark.since or refunds.refunded_at >= watermark.since
+    where {{ landed_after('refunds.ingested_at') }}
 ),
 {% endif %}
 

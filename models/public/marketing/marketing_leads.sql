@@ -9,16 +9,15 @@
 
 with
 
-captured as (
+captured as not materialized (
     select * from {{ ref('stg_marketing__leads_captured') }}
 ),
 
 {% if is_incremental() %}
--- leads touched by an event that landed (or happened) within the lookback window before
--- the last build: landing time, so an event days late still reaches its lead
+-- leads touched by an event that landed after what this model has seen (macros/incremental.sql):
+-- landing time, not event time, so an event days late still reaches its lead
 watermark as (
-    select
-        max(_built_at) - interval '{{ var("lookback_hours") }} hours' as since,
+    select {{ watermark_columns('_built_at') }}
     from {{ this }}
 ),
 
@@ -26,7 +25,7 @@ touched as (
     select captured.lead_id
     from captured
     cross join watermark
-    where captured.ingested_at >= watermark.since or captured.captured_at >= watermark.since
+    where {{ landed_after('captured.ingested_at') }}
 ),
 {% endif %}
 

@@ -9,7 +9,7 @@
 
 with
 
-completed as (
+completed as not materialized (
     select * from {{ ref('stg_qa__testruns_completed') }}
 ),
 
@@ -18,7 +18,7 @@ completed as (
 -- landing time (late events) and by event time
 watermark as (
     select
-        max(_built_at) - interval '{{ var("lookback_hours") }} hours' as ingested_since,
+        {{ watermark_columns('_built_at') }}
         max(completed_at) - interval '{{ var("lookback_hours") }} hours' as event_since,
     from {{ this }}
 ),
@@ -27,7 +27,7 @@ touched as (
     select completed.testrun_id
     from completed
     cross join watermark
-    where completed.ingested_at >= watermark.ingested_since or completed.completed_at >= watermark.event_since
+    where {{ landed_after('completed.ingested_at') }} or completed.completed_at >= watermark.event_since
 ),
 {% endif %}
 

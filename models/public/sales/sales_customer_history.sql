@@ -4,6 +4,11 @@ versions as (
     select * from {{ ref('int_customers_versioned') }}
 ),
 
+-- any landed snapshot may open or close versions: the whole history is as of the latest landing
+snapshots as (
+    select max(ingested_at) as landed_at from {{ ref('stg_sales__customers') }}
+),
+
 final as (
     select
         customer_id,
@@ -14,7 +19,9 @@ final as (
         valid_from,
         valid_to,
         is_current,
+        snapshots.landed_at as _built_at,
     from versions
+    cross join snapshots
 )
 
 select * from final

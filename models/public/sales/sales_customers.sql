@@ -19,6 +19,7 @@ final as (
         region,
         created_at,
         snapshot_at as last_snapshot_at,
+        ingested_at as _built_at,
     from latest
 )
 

@@ -9,27 +9,26 @@
 
 with
 
-placed as (
+placed as not materialized (
     select * from {{ ref('stg_sales__orders_placed') }}
 ),
 
-cancelled as (
+cancelled as not materialized (
     select * from {{ ref('stg_sales__orders_cancelled') }}
 ),
 
 {% if is_incremental() %}
--- orders touched by any event that landed within the lookback window before the last build:
+-- orders touched by any event that landed after what this model has seen (macros/incremental.sql):
 -- landing time, not event time, so an event days late still reaches its order
 watermark as (
-    select
-        max(_built_at) - interval '{{ var("lookback_hours") }} hours' as since,
+    select {{ watermark_columns('_built_at') }}
     from {{ this }}
 ),
 
 touched as (
-    select placed.order_id from placed, watermark where placed.ingested_at >= watermark.since
+    select placed.order_id from placed cross join watermark where {{ landed_after('placed.ingested_at') }}
     union
-    select cancelled.order_id from cancelled, watermark where cancelled.ingested_at >= watermark.since
+    select cancelled.order_id from cancelled cross join watermark where {{ landed_after('cancelled.ingested_at') }}
 ),
 {% endif %}
 

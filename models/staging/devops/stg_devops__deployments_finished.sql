@@ -14,7 +14,7 @@ events as (
     select * from {{ source('raw_devops', 'events') }}
     where type = 'devops.deployment.finished'
     {% if is_incremental() %}
-    and _ingested_at at time zone 'UTC' > (select max(ingested_at) - interval '{{ var("lookback_hours") }} hours' from {{ this }})
+    and {{ landed_after_literal('_ingested_at') }}
     {% endif %}
 ),
 

@@ -14,7 +14,7 @@ events as (
     select * from {{ source('raw_support', 'events') }}
     where type = 'support.ticket.opened'
     {% if is_incremental() %}
-    and _ingested_at at time zone 'UTC' > (select max(ingested_at) - interval '{{ var("lookback_hours") }} hours' from {{ this }})
+    and {{ landed_after_literal('_ingested_at') }}
     {% endif %}
 ),
 
