@@ -51,9 +51,21 @@ def _instance(home: Home) -> Iterator[Any]:
     with open(home.dagster / ".instance.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         instance = dg.DagsterInstance.get()
+        _initialize_pools(instance)
         fcntl.flock(lock, fcntl.LOCK_UN)
     with instance:
         yield instance
+
+
+def _initialize_pools(instance: Any) -> None:
+    """Create the warehouse pool's one slot now, under the instance lock: left to the first step
+    that claims it, two runs starting together could each initialise the pool and each hold a
+    slot (seen in CI as two landing steps writing at once)."""
+    from dagster_project.resources import WAREHOUSE_POOL
+
+    storage = instance.event_log_storage
+    if WAREHOUSE_POOL not in storage.get_concurrency_keys():
+        storage.set_concurrency_slots(WAREHOUSE_POOL, 1)
 
 
 def prepare_instance(home: Home) -> None:
