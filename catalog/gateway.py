@@ -38,6 +38,7 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from catalog.access import Access, Dataset, Permissions, load_access, load_datasets
 from catalog.masking import masked_source, masking_key
+from catalog.sql_reads import nesting
 from pipelines.errors import AgoraError
 from pipelines.home import Home
 
@@ -226,24 +227,13 @@ def _denied_function(name: str) -> bool:
     )
 
 
-def _nesting(sql: str) -> int:
-    depth = deepest = 0
-    for char in sql:
-        if char == "(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char == ")":
-            depth -= 1
-    return deepest
-
-
 def _parse_one(sql: str, limits: Limits) -> exp.Query:
     """The single read-only query in `sql`, or a refusal saying why not."""
     if not sql.strip():
         raise QueryRefused("empty", "no SQL given")
     if len(sql) > limits.max_sql_chars:
         raise QueryRefused("too_long", f"the SQL is longer than {limits.max_sql_chars:,} characters")
-    if _nesting(sql) > limits.max_nesting:
+    if nesting(sql) > limits.max_nesting:
         raise QueryRefused("too_deep", f"the SQL nests more than {limits.max_nesting} parentheses")
     quiet = logging.getLogger("sqlglot")
     level = quiet.level

@@ -33,6 +33,8 @@ from catalog.usage import COUNTED_AS_READ
 from catalog.validate import UnknownNameError, closest
 
 WHOLE = None  # the impacted columns of a dataset: None = all of it
+# what impact() reads: a caller with a database reads just these (not the query shapes or findings)
+IMPACT_TABLES = ("datasets", "columns", "consumers", "declared_reads", "observed_reads", "lineage", "column_lineage")
 
 
 @dataclass(frozen=True)
@@ -205,28 +207,23 @@ def _consumers(
             {"columns": set(), "whole": False, "declared": False, "observed": False, "principals": set()},
         )
 
-    for read in tables.declared_reads:
-        if read.dataset not in reached:
+    declared_reads = (
+        (r.consumer, r.dataset, r.column, True, principals_of.get(r.consumer, ())) for r in tables.declared_reads
+    )
+    observed_reads = (
+        (r.consumer, r.dataset, r.column, False, (r.principal,))
+        for r in tables.observed_reads
+        if r.decision in COUNTED_AS_READ
+    )
+    for consumer, dataset, column, declared, principals in (*declared_reads, *observed_reads):
+        if dataset not in reached:
             continue
-        hit = _hit(reached[read.dataset][0], read.column, declared=True)
+        hit = _hit(reached[dataset][0], column, declared=declared)
         if hit is False:
             continue
-        item = entry(read.consumer, read.dataset)
-        item["declared"] = True
-        item["principals"].update(principals_of.get(read.consumer, ()))
-        if hit is None:
-            item["whole"] = True
-        else:
-            item["columns"].add(hit)
-    for seen in tables.observed_reads:
-        if seen.dataset not in reached or seen.decision not in COUNTED_AS_READ:
-            continue
-        hit = _hit(reached[seen.dataset][0], seen.column, declared=False)
-        if hit is False:
-            continue
-        item = entry(seen.consumer, seen.dataset)
-        item["observed"] = True
-        item["principals"].add(seen.principal)
+        item = entry(consumer, dataset)
+        item["declared" if declared else "observed"] = True
+        item["principals"].update(principals)
         if hit is None:
             item["whole"] = True
         else:

@@ -104,20 +104,24 @@ class RefreshResult:
         }
 
 
+def _read_manifest(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def load_manifest(home: Home, compile_if_needed: bool = True) -> tuple[dict, Path]:
     """The home's dbt manifest; compiled first when it lacks compiled SQL (column lineage and
     hard-coded relations need it). Runs dbt, so call it before opening the warehouse."""
     path = manifest_path(home)
     if not path.exists():
         raise AgoraError(f"no dbt manifest at {path}: run `agora run` first")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest = _read_manifest(path)
     if compile_if_needed and not has_compiled_sql(manifest):
         from pipelines.transform import dbt_target, run_dbt
 
         log.info("the manifest has no compiled SQL; running dbt compile")
         run_dbt(home, "compile")
         path = dbt_target(home) / "manifest.json"
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = _read_manifest(path)
     return manifest, path
 
 
@@ -199,7 +203,7 @@ def refresh_with(
     else:
         path = manifest or manifest_path(home)
         manifest_name = manifest_name or str(path)
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = _read_manifest(path)
     declarations = load_declarations(doc, declarations_dir)
     warehouse = read_warehouse(con)
     inventory = build_datasets(doc, warehouse, declarations.owners)

@@ -184,7 +184,7 @@ class _StaleSchema(Exception):
 def _analyse_quietly(sql: str, schema: Schema, tolerant: bool = False) -> _Analysis:
     result = _Analysis()
     relations = _Relations.of(schema)
-    if _nesting(sql) > MAX_NESTING:
+    if nesting(sql) > MAX_NESTING:
         result.fail(f"the SQL nests more than {MAX_NESTING} parentheses")
         _tables_from_tokens(sql, relations, result)
         return result
@@ -242,7 +242,8 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else exc.__class__.__name__
 
 
-def _nesting(sql: str) -> int:
+def nesting(sql: str) -> int:
+    """How deep the parentheses go (the gateway and this module refuse deeper SQL before parsing)."""
     if sql.count("(") <= MAX_NESTING:  # fast path: cannot nest deeper than it opens
         return sql.count("(")
     depth = deepest = 0

@@ -8,12 +8,12 @@ warns when someone reads it without declaring it (hidden dependency) or bypasses
 interface, naming the consumers and principals.
 """
 
-import json
 from collections.abc import Iterator
 
 import dagster as dg
 
-from dagster_project.resources import WAREHOUSE_POOL, AgoraHome, dbt_manifest
+from catalog.store import FindingRow
+from dagster_project.resources import WAREHOUSE_POOL, AgoraHome, dbt_manifest, dbt_manifest_doc
 
 CATALOG_KEY = dg.AssetKey(["catalog"])
 DECLARATIONS_CHECK = "declarations"
@@ -29,7 +29,7 @@ def dataset_keys() -> dict[str, dg.AssetKey]:
     from pipelines.contracts import DOMAINS
 
     translator = AgoraTranslator()
-    manifest = json.loads(dbt_manifest().read_text())
+    manifest = dbt_manifest_doc()
     keys = {
         node["name"]: translator.get_asset_key(node)
         for node in manifest["nodes"].values()
@@ -41,21 +41,19 @@ def dataset_keys() -> dict[str, dg.AssetKey]:
     return keys
 
 
-def governance_result(key: dg.AssetKey, dataset: str, findings: list[dict[str, str | None]]) -> dg.AssetCheckResult:
+def governance_result(key: dg.AssetKey, dataset: str, findings: list[FindingRow]) -> dg.AssetCheckResult:
     """WARN with every hidden reader and bypass named; passes when there is none."""
-    hidden = [f for f in findings if f["kind"] == "hidden"]
-    readers = sorted({str(f.get("consumer") or f"principal {f.get('principal')}") for f in hidden})
-    bypassers = sorted({str(f.get("model") or f.get("principal") or "?") for f in findings if f["kind"] == "bypass"})
-    metadata: dict[str, dg.RawMetadataValue] = {
-        "hidden_dependencies": len([f for f in findings if f["kind"] == "hidden"]),
-        "bypasses": len([f for f in findings if f["kind"] == "bypass"]),
-    }
+    hidden = [f for f in findings if f.kind == "hidden"]
+    bypasses = [f for f in findings if f.kind == "bypass"]
+    readers = sorted({f.consumer or f"principal {f.principal}" for f in hidden})
+    bypassers = sorted({f.model or f.principal or "?" for f in bypasses})
+    metadata: dict[str, dg.RawMetadataValue] = {"hidden_dependencies": len(hidden), "bypasses": len(bypasses)}
     if readers:
         metadata["undeclared readers"] = ", ".join(readers)
     if bypassers:
         metadata["bypassed by"] = ", ".join(bypassers)
     for i, finding in enumerate(findings[:20]):
-        metadata[f"finding {i + 1}"] = str(finding["detail"])
+        metadata[f"finding {i + 1}"] = finding.detail
     return dg.AssetCheckResult(
         asset_key=key,
         check_name=GOVERNANCE_CHECK,
@@ -136,26 +134,20 @@ def catalog_defs() -> dg.Definitions:
     @dg.multi_asset_check(specs=specs, name="catalog_governance", pool=WAREHOUSE_POOL, can_subset=True)
     def governance(context: dg.AssetCheckExecutionContext, agora: AgoraHome) -> Iterator[dg.AssetCheckResult]:
         """One governance check per dataset, from catalog.findings."""
+        from catalog.store import has_catalog, read_tables
         from pipelines.warehouse import connect
 
         con = connect(agora.home.warehouse, read_only=True)
         try:
-            if not con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'catalog' AND table_name = 'findings'"
-            ).fetchall()[0][0]:
+            if not has_catalog(con):
                 raise dg.Failure("catalog.findings does not exist: the catalog asset has not run on this home")
-            cursor = con.execute(
-                'SELECT kind, dataset, "column", consumer, principal, model, detail FROM catalog.findings '
-                "WHERE kind IN (SELECT unnest(?::VARCHAR[])) ORDER BY ALL",
-                [list(GOVERNED_KINDS)],
-            )
-            names = [d[0] for d in cursor.description]
-            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            findings = read_tables(con, only=("findings",)).findings
         finally:
             con.close()
-        by_dataset: dict[str, list[dict[str, str | None]]] = {}
-        for row in rows:
-            by_dataset.setdefault(str(row["dataset"]), []).append(row)
+        by_dataset: dict[str, list[FindingRow]] = {}
+        for finding in sorted(findings, key=lambda f: (f.kind, f.detail)):
+            if finding.kind in GOVERNED_KINDS:
+                by_dataset.setdefault(finding.dataset, []).append(finding)
         for check_key in context.selected_asset_check_keys:
             dataset = by_key[check_key.asset_key]
             yield governance_result(check_key.asset_key, dataset, by_dataset.get(dataset, []))

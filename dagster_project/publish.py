@@ -1,11 +1,9 @@
 """The serving snapshot: published after a successful build so readers never touch the warehouse."""
 
-import json
-
 import dagster as dg
 
 from dagster_project.catalog import CATALOG_KEY
-from dagster_project.resources import WAREHOUSE_POOL, AgoraHome, dbt_manifest
+from dagster_project.resources import WAREHOUSE_POOL, AgoraHome, dbt_manifest_doc
 
 SERVING_KEY = dg.AssetKey(["serving"])
 
@@ -15,7 +13,7 @@ def _published_models() -> list[dg.AssetKey]:
     from dagster_project.transform import AgoraTranslator
 
     translator = AgoraTranslator()
-    manifest = json.loads(dbt_manifest().read_text())
+    manifest = dbt_manifest_doc()
     return sorted(
         translator.get_asset_key(node)
         for node in manifest["nodes"].values()

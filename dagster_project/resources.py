@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -30,3 +33,9 @@ class AgoraHome(dg.ConfigurableResource):
 def dbt_manifest() -> Path:
     """Prepared by `make setup` (`dbt parse`); definitions never parse dbt themselves."""
     return REPO_ROOT / "target" / "manifest.json"
+
+
+@cache
+def dbt_manifest_doc() -> dict[str, Any]:
+    """The manifest, read once per process for every module that builds definitions from it."""
+    return json.loads(dbt_manifest().read_text())

@@ -12,7 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_project.owners import freshness_of, owners_of
 from dagster_project.resources import WAREHOUSE_POOL, AgoraHome, dbt_manifest
 from pipelines.home import REPO_ROOT, Home
-from pipelines.transform import BuildState, dbt_target, plan_build, project_fingerprint, read_landings
+from pipelines.transform import BuildState, dbt_target, prepare_build
 
 
 class AgoraTranslator(DagsterDbtTranslator):
@@ -54,19 +54,14 @@ def landed_since_env(home: Home) -> Iterator[BuildState]:
     environment on): incremental models and their tests then look only at the batches landed
     since the last successful build; none on a first build or after a change to the project (a
     full build: every row processed and tested). Yields the state to record if dbt succeeds."""
-    project = project_fingerprint()
-    state = BuildState.read(home)
-    landings = read_landings(home, state.batch_ids if state else ())
-    plan = plan_build(state, project, landings)
+    plan, done = prepare_build(home)
     # nothing new: a watermark of now keeps every incremental model and test to no rows
-    landed_since = plan.landed_since or (
-        datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if plan.reason.startswith("nothing") else None
-    )
+    landed_since = plan.landed_since or (None if plan.runs_dbt else datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
     previous = os.environ.pop("AGORA_LANDED_SINCE", None)
     if landed_since:
         os.environ["AGORA_LANDED_SINCE"] = landed_since
     try:
-        yield BuildState(project=project, batch_ids=landings.batch_ids)
+        yield done
     finally:
         os.environ.pop("AGORA_LANDED_SINCE", None)
         if previous is not None:

@@ -40,23 +40,13 @@ def _downstream_exposures(dataset: str, manifest: Path) -> dict[str, str]:
     return found
 
 
-def _has_catalog(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'catalog' AND table_name IN ('datasets', 'lineage', 'declared_reads')"
-        ).fetchall()[0][0]
-        == 3
-    )
-
-
 def _from_catalog(con: duckdb.DuckDBPyConnection, dataset: str, columns: list[str] | None) -> dict[str, str] | None:
     """'name' → owner from the catalog's impact set; None when the catalog does not know the dataset."""
-    from catalog.impact import impact
+    from catalog.impact import IMPACT_TABLES, impact
     from catalog.store import read_tables
     from catalog.validate import UnknownNameError
 
-    tables = read_tables(con)
+    tables = read_tables(con, only=IMPACT_TABLES)
     found: dict[str, str] = {}
     asked: list[str | None] = list(columns) if columns else [None]
     for column in asked:
@@ -81,7 +71,9 @@ def declared_consumers(
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> list[str]:
     """'name (owner)' of every consumer a change to `dataset` (or its `columns`) would break."""
-    if con is not None and path is None and _has_catalog(con):
+    from catalog.store import has_catalog
+
+    if con is not None and path is None and has_catalog(con):
         known = _from_catalog(con, dataset, columns)
         if known is not None:
             return sorted(f"{name} ({owner})" for name, owner in known.items())

@@ -222,6 +222,18 @@ def plan_build(state: BuildState | None, project: str, landings: Landings, full_
     )
 
 
+def prepare_build(home: Home, full_refresh: bool = False) -> tuple[BuildPlan, BuildState]:
+    """The plan for `home`'s next build, and the state to record once it has succeeded.
+
+    Shared by `build_models` and the Dagster dbt asset, so both decide from the same state.
+    """
+    project = project_fingerprint()
+    state = BuildState.read(home)
+    landings = read_landings(home, state.batch_ids if state else ())
+    plan = plan_build(state, project, landings, full_refresh)
+    return plan, BuildState(project=project, batch_ids=landings.batch_ids)
+
+
 def build_models(
     home: Home, *, full_refresh: bool = False, echo: Callable[[str], None] | None = None, check: bool = True
 ) -> tuple[BuildPlan, DbtRun | None]:
@@ -230,17 +242,13 @@ def build_models(
     The state is written only after dbt succeeded, so a failed build is redone from the same
     point next time (its data tests keep failing until the data is fixed).
     """
-    project = project_fingerprint()
-    state = BuildState.read(home)
-    landings = read_landings(home, state.batch_ids if state else ())
-    plan = plan_build(state, project, landings, full_refresh)
+    plan, done = prepare_build(home, full_refresh)
     if echo:
         echo(f"agora: {plan.reason}")
     if not plan.runs_dbt:
-        if state is not None and state.project == project:
-            BuildState(project=project, batch_ids=landings.batch_ids).write(home)  # they loaded no rows
+        done.write(home)  # the new batches (if any) loaded no rows: nothing to build from them
         return plan, None
     run = run_dbt(home, *plan.args, echo=echo, check=check, landed_since=plan.landed_since)
     if run.returncode == 0:
-        BuildState(project=project, batch_ids=landings.batch_ids).write(home)
+        done.write(home)
     return plan, run

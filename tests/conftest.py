@@ -24,6 +24,25 @@ from pipelines.warehouse import content_checksum
 REPO = Path(__file__).resolve().parent.parent
 AGORA = [sys.executable, "-m", "pipelines.cli"]
 
+# Headless Chromium as the browser tests run it: offline (no sync, updates or background
+# fetches), so a page that renders proves it needs nothing from the network.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium() -> str | None:
+    """The Chromium binary (Debian names it `chromium`, others `chromium-browser`), None if absent."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
 # Small but dirty: every kind of dirt shows up, the drift day included, in about a second.
 SMALL = SimulationConfig(days=8, scale=0.5, seed=11, start=date(2026, 10, 1), dirt=4.0)
 

@@ -4,7 +4,6 @@ nothing loaded from the network, determinism, and one look in headless Chromium.
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 import subprocess
 import zlib
@@ -33,18 +32,9 @@ from catalog.report import (
 from catalog.store import CATALOG_DDL
 from pipelines.errors import AgoraError
 from pipelines.home import REPO_ROOT, Home
+from tests.conftest import CHROMIUM_FLAGS, chromium
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 SALES = ("sales", "sales-engineering", "sales-data@agora.example")
 FINANCE = ("finance", "finance-systems", "finance-data@agora.example")
@@ -829,8 +819,8 @@ def png_pixels(data: bytes) -> tuple[int, int, Iterator[tuple[int, ...]]]:
 @pytest.mark.slow
 @pytest.mark.integration
 def test_report_renders_offline_in_headless_chromium(tmp_path: Path) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+    browser = chromium()
+    if browser is None:
         pytest.skip("Chromium is not installed (`make test` installs Debian's chromium)")
     render(tmp_path, company())
     page = tmp_path / "report.html"
@@ -839,8 +829,8 @@ def test_report_renders_offline_in_headless_chromium(tmp_path: Path) -> None:
     shot.unlink(missing_ok=True)
     flags = [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,2000"]
 
-    dom = subprocess.run([chromium, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
-    subprocess.run([chromium, *flags, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
+    dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    subprocess.run([browser, *flags, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
 
     assert 'data-to="principal:ana"' in dom.stdout
     width, height, pixels = png_pixels(shot.read_bytes())

@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from catalog.store import FindingRow
 from dagster_project.catalog import CATALOG_KEY, GOVERNANCE_CHECK, catalog_defs, governance_result
 from dagster_project.resources import AgoraHome
 from pipelines.home import Home
@@ -20,8 +21,8 @@ PAYMENTS = dg.AssetKey(["public", "finance_payments"])
 
 def test_governance_result_warns_and_names_undeclared_readers() -> None:
     findings = [
-        {"kind": "hidden", "consumer": None, "principal": "sales-analyst", "model": None, "detail": "read it"},
-        {"kind": "bypass", "consumer": None, "principal": None, "model": "finance_invoices", "detail": "refs staging"},
+        FindingRow("hidden", "warn", "sales_orders", principal="sales-analyst", detail="read it"),
+        FindingRow("bypass", "error", "sales_orders", model="finance_invoices", detail="refs staging"),
     ]
 
     result = governance_result(ORDERS, "sales_orders", findings)

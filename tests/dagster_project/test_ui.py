@@ -21,21 +21,11 @@ import pytest
 from dagster_project.automation import BUILD_JOB
 from pipelines.contracts import DOMAINS
 from pipelines.home import REPO_ROOT, Home
-from tests.conftest import AGORA, REPO, make_home
+from tests.conftest import AGORA, CHROMIUM_FLAGS, REPO, chromium, make_home
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("dagster_ui")]
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 ASSETS_QUERY = """
 {
@@ -180,20 +170,20 @@ def test_build_launched_through_graphql_succeeds(ui: Ui) -> None:
 
 
 def test_asset_graph_page_renders_in_a_browser(ui: Ui, tmp_path: Path) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Chromium is needed for this test (`make test` installs Debian's chromium)"
+    browser = chromium()
+    assert browser, "Chromium is needed for this test (`make test` installs Debian's chromium)"
     repository = ui.graphql(REPOSITORY_QUERY)["repositoriesOrError"]["nodes"][0]
     ui.graphql("mutation { setNuxSeen }")  # no "join the community" dialog over the graph
     url = f"{ui.url}/locations/{repository['name']}@{repository['location']['name']}/asset-groups/analytics"
     flags = [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000"]
     dom = subprocess.run(
-        [chromium, *flags, "--window-size=1600,1000", "--dump-dom", url], capture_output=True, text=True, timeout=180
+        [browser, *flags, "--window-size=1600,1000", "--dump-dom", url], capture_output=True, text=True, timeout=180
     ).stdout
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "dagster-asset-graph.png"
     shot.unlink(missing_ok=True)
     subprocess.run(
-        [chromium, *flags, f"--screenshot={shot}", "--window-size=1600,1000", url], capture_output=True, timeout=180
+        [browser, *flags, f"--screenshot={shot}", "--window-size=1600,1000", url], capture_output=True, timeout=180
     )
 
     # the graph draws only the nodes in view, so any of the group's assets proves it rendered

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,20 +10,11 @@ import pytest
 
 from pipelines.docs import build_docs, serve
 from pipelines.home import REPO_ROOT, Home
+from tests.conftest import CHROMIUM_FLAGS, chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +42,7 @@ def test_docs_catalog_describes_the_built_tables(docs: Path) -> None:
 
 
 def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    path = chromium()
     assert path, "Chromium is needed for this test (`make test` installs Debian's chromium)"
     return path
 

@@ -56,3 +56,14 @@ def test_load_query_log_rereads_a_replaced_file_without_loading_twice(tmp_path: 
 
     assert (result.records, result.loaded, result.duplicates) == (3, 1, 2)
     assert con.execute("SELECT count(*) FROM ops.query_log").fetchall() == [(11,)]
+
+
+def test_load_query_log_counts_a_repeat_within_one_file_as_a_duplicate(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    _write(home, [_line(1), _line(2), _line(1)])
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+
+    result = load_query_log(con, home)
+
+    assert (result.records, result.loaded, result.duplicates) == (3, 2, 1)
+    assert con.execute("SELECT query_id, line_no FROM ops.query_log ORDER BY 1").fetchall() == [("q1", 1), ("q2", 2)]
