@@ -121,7 +121,7 @@ def _field_ok(value: str, field: Field) -> str:
 
 
 def event_classifier_sql(contracts: list[EventContract], lines: str = "_lines") -> str:
-    """SELECT classifying every line of `lines` against the domain's event contracts."""
+    """SELECT classifying every non-null line of `lines` against the domain's event contracts."""
     known = tuple(sorted(c.type for c in contracts))
     # Precise envelope rules, in reporting order; walked only by lines that fail the cheap test
     # below (measured on 750k lines: the cheap test costs a third of walking these for all).
@@ -181,6 +181,7 @@ WITH parsed AS (
   SELECT file_ord, line_no, txt,
     CASE WHEN json_valid(txt) THEN json_transform(txt, {quote_literal(_envelope_structure())}) END AS e
   FROM {lines}
+  WHERE txt IS NOT NULL  -- a line that is not UTF-8 (pipelines.lines) is quarantined apart
 ), strings AS (
   SELECT file_ord, line_no, txt, e,
     {strings},

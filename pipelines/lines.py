@@ -1,8 +1,9 @@
 """Turn an events file's bytes into numbered lines without looping over them in Python.
 
-Newlines are found with numpy and the lines become one zero-copy Arrow string array. Invalid
-UTF-8 is located by bisection over Arrow slices, so the cost grows with the number of bad lines
-(log n validations each), not with the number of lines.
+Newlines are found with numpy and the lines become one zero-copy Arrow string array. Only
+lines holding a byte above 0x7F can be invalid UTF-8 (ASCII always is valid), so only those are
+validated; invalid ones are located by bisection over Arrow arrays, so the cost grows with the
+number of bad lines (log n validations each), not with the number of lines.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pipelines import arrow
 from pipelines.errors import AgoraError
 
 _CHUNK = 1 << 24
@@ -26,15 +26,16 @@ class UnreadableFileError(AgoraError):
 
 @dataclass(frozen=True)
 class SplitLines:
-    """Numbered lines of one file: good UTF-8 in `text`, the rest as raw bytes in `invalid`."""
+    """Numbered lines of one file: entry i of `text` is line i + 1, null when the line is not
+    UTF-8 (its raw bytes are then in `invalid`). Nulling keeps the zero-copy array whole."""
 
-    line_no: np.ndarray  # 1-based numbers of the lines in `text`
+    line_no: np.ndarray  # 1-based line numbers, one per entry of `text`
     text: pa.LargeStringArray
     invalid: list[tuple[int, bytes]]  # (line number, raw bytes) of lines that are not UTF-8
 
     @property
     def count(self) -> int:
-        return len(self.line_no) + len(self.invalid)
+        return len(self.line_no)
 
 
 def decompress(payload: bytes, name: str) -> bytes:
@@ -46,17 +47,21 @@ def decompress(payload: bytes, name: str) -> bytes:
         raise UnreadableFileError(f"{name}: not a valid gzip file ({exc})") from exc
 
 
-def _newlines(data: bytes) -> np.ndarray:
-    """Positions of b'\\n', found chunk by chunk to keep the scratch buffer small."""
+def _scan(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of b'\\n' and of bytes above 0x7F, found chunk by chunk (small scratch buffer)."""
     arr = np.frombuffer(data, np.uint8)
     scratch = np.empty(min(_CHUNK, len(arr)), bool)
-    found = []
+    newlines, high = [], []
     for start in range(0, len(arr), _CHUNK):
         chunk = arr[start : start + _CHUNK]
         mask = scratch[: len(chunk)]
         np.equal(chunk, 10, out=mask)
-        found.append(np.flatnonzero(mask) + start)
-    return np.concatenate(found) if found else np.empty(0, np.int64)
+        newlines.append(np.flatnonzero(mask) + start)
+        np.greater(chunk, 0x7F, out=mask)
+        if mask.any():
+            high.append(np.flatnonzero(mask) + start)
+    empty = np.empty(0, np.int64)
+    return (np.concatenate(newlines) if newlines else empty), (np.concatenate(high) if high else empty)
 
 
 def _invalid_positions(array: pa.LargeStringArray, offset: int = 0) -> list[int]:
@@ -77,18 +82,21 @@ def split_lines(data: bytes) -> SplitLines:
     Values keep their line terminator ('\n' or '\r\n'): Arrow offsets are contiguous, and JSON
     reads the terminator as whitespace. Quarantine strips it when it stores a line's text.
     """
-    ends = _newlines(data)
+    ends, high = _scan(data)
     if len(data) and (not len(ends) or ends[-1] != len(data) - 1):
         ends = np.append(ends, len(data) - 1)  # last line without a newline
     n = len(ends)
     offsets = np.zeros(n + 1, np.int64)
     offsets[1:] = ends + 1
-    array = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    buffers = (pa.py_buffer(offsets), pa.py_buffer(data))
+    array = pa.LargeStringArray.from_buffers(n, *buffers)
     line_no = np.arange(1, n + 1, dtype=np.int64)
-    bad = _invalid_positions(array)
+    suspects = np.unique(np.searchsorted(ends, high))  # the lines holding those bytes
+    bad = [int(suspects[i]) for i in _invalid_positions(array.take(pa.array(suspects)))] if len(suspects) else []
     if not bad:
         return SplitLines(line_no, array, [])
-    keep = np.ones(n, bool)
-    keep[bad] = False
+    valid = np.ones(n, bool)
+    valid[bad] = False
     invalid = [(i + 1, bytes(data[offsets[i] : offsets[i + 1]]).rstrip(b"\r\n")) for i in bad]
-    return SplitLines(line_no[keep], array.filter(arrow.bools(keep)), invalid)
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return SplitLines(line_no, pa.LargeStringArray.from_buffers(n, *buffers, validity), invalid)

@@ -110,24 +110,31 @@ def load_event_batch(
             FROM _invalid i JOIN _files f USING (file_ord)
             """
         )
-        # later copies of an event inside this batch (first seen wins: file order, then line). Only
-        # keys seen twice need ordering: one aggregate over 64-bit hashes finds them (a collision
-        # only adds a key to order; the window still partitions by the key itself), so the window
-        # sorts a few rows instead of the whole batch (measured on 800k lines: 0.15 s vs 0.32 s).
+        # Rows not to load: later copies of an event inside this batch (first seen wins: file order,
+        # then line) and events already in the table. Only keys seen twice need ordering: one
+        # aggregate over 64-bit hashes finds them (a collision only adds a key to order; the window
+        # still partitions by the key itself), so the window sorts a few rows, not the whole batch
+        # (measured on 800k lines: 0.15 s vs 0.32 s). Events already there are found by an inner
+        # join, which hashes the batch and streams the table past it; NOT EXISTS would hash the
+        # table, a cost growing with every batch landed (670k lines against 4M events: 0.23 s vs 0.46 s).
+        already_there = (
+            ""
+            if _is_empty(con, events)
+            else f"""
+            UNION ALL
+            SELECT s.file_ord, s.line_no FROM _stage s JOIN {events} r ON r.source = s.source AND r.id = s.id
+            WHERE s.verdict IS NULL"""
+        )
         con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _later_copies AS
+            f"""
+            CREATE OR REPLACE TEMP TABLE _skip AS
             SELECT file_ord, line_no FROM _stage
             WHERE verdict IS NULL AND hash(source, id) IN (
                 SELECT hash(source, id) FROM _stage WHERE verdict IS NULL GROUP BY ALL HAVING count(*) > 1
             )
             QUALIFY row_number() OVER (PARTITION BY source, id ORDER BY file_ord, line_no) > 1
+            {already_there}
             """
-        )
-        already_there = (
-            ""
-            if _is_empty(con, events)
-            else (f"AND NOT EXISTS (SELECT 1 FROM {events} r WHERE r.source = s.source AND r.id = s.id)")
         )
         con.execute(
             f"""
@@ -136,8 +143,7 @@ def load_event_batch(
                    s.dataschema, s.data, f.sha, s.line_no, getvariable('batch_id'), now()
             FROM _stage s JOIN _files f USING (file_ord)
             WHERE s.verdict IS NULL
-              AND NOT EXISTS (SELECT 1 FROM _later_copies c WHERE c.file_ord = s.file_ord AND c.line_no = s.line_no)
-              {already_there}
+              AND NOT EXISTS (SELECT 1 FROM _skip c WHERE c.file_ord = s.file_ord AND c.line_no = s.line_no)
             """
         )
         con.execute(
@@ -177,7 +183,7 @@ def load_event_batch(
         rows = con.execute(
             "SELECT file_ord, records, loaded, records - loaded - quarantined, quarantined FROM _counts ORDER BY file_ord"
         ).fetchall()
-        con.execute("DROP TABLE _stage; DROP TABLE _later_copies; DROP TABLE _counts; DROP TABLE _files")
+        con.execute("DROP TABLE _stage; DROP TABLE _skip; DROP TABLE _counts; DROP TABLE _files")
     for view in ("_lines", "_invalid", "_files_in"):
         con.unregister(view)
     results = []

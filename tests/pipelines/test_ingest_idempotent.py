@@ -304,3 +304,34 @@ def test_ingest_every_file_twice_in_one_run_totals_identical(
     home, _ = doubled
     result = _totals(home)
     assert result == reference_totals
+
+
+# -- (f) one batch per file: the same events split over many transactions --------------------------
+
+
+@pytest.fixture(scope="module")
+def file_per_batch(simulated: tuple[Home, dict], tmp_path_factory: pytest.TempPathFactory) -> Home:
+    source, _ = simulated
+    home = Home(tmp_path_factory.mktemp("file-per-batch") / "home").ensure()
+    shutil.copytree(source.landing, home.landing)
+    ingest(home, batch_bytes=1)  # every events file closes its batch
+    return home
+
+
+def test_ingest_one_batch_per_file_state_identical(file_per_batch: Home, reference: dict[str, object]) -> None:
+    assert warehouse_state(file_per_batch) == reference
+
+
+def test_ingest_one_batch_per_file_totals_identical(
+    file_per_batch: Home, reference_totals: tuple[int, int, int, int]
+) -> None:
+    con = duckdb.connect(file_per_batch.warehouse, read_only=True)
+    try:
+        batches, event_files = con.execute(
+            "SELECT (SELECT count(*) FROM ops.batches WHERE kind = 'events'),"
+            " (SELECT count(*) FROM ops.files WHERE kind = 'events')"
+        ).fetchone()  # type: ignore[misc]
+    finally:
+        con.close()
+    assert batches == event_files
+    assert _totals(file_per_batch) == reference_totals

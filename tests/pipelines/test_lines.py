@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import random
 
 import pytest
 
+from pipelines import lines as lines_module
 from pipelines.lines import UnreadableFileError, decompress, split_lines
 
 BAD = b"\xff\xfe"  # never valid in UTF-8
@@ -67,24 +69,51 @@ def test_split_lines_finds_every_invalid_utf8_line_among_many() -> None:
     result = split_lines(b"\n".join(lines) + b"\n")
 
     assert [number for number, _ in result.invalid] == bad_numbers
-    assert result.line_no.tolist() == [i for i in range(1, n + 1) if i not in bad_numbers]
-    assert result.text.to_pylist()[:2] == ['{"n":3}\n', '{"n":4}\n']
+    assert result.line_no.tolist() == list(range(1, n + 1))
+    assert result.text.to_pylist()[:4] == [None, None, '{"n":3}\n', '{"n":4}\n']
+    assert result.text.null_count == len(bad_numbers)
     assert result.count == n
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 24])
+def test_split_lines_agrees_with_decoding_each_line(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ASCII, valid multibyte and invalid lines mixed, scanned in chunks that cut lines and
+    characters: the result equals decoding every line on its own."""
+    monkeypatch.setattr(lines_module, "_CHUNK", chunk)
+    rng = random.Random(11)
+    pieces = [b'{"n":1}', "Zoë 東京".encode(), BAD, "é".encode()[:1], b"\xc3\xa9"[::-1], b"", b"\r"]
+    raw = [b"".join(rng.choice(pieces) for _ in range(rng.randrange(4))) for _ in range(400)] + [b"last"]
+    data = b"\n".join(raw)  # no final newline
+
+    result = split_lines(data)
+
+    def valid(line: bytes) -> bool:
+        try:
+            line.decode("utf-8")
+            return True
+        except UnicodeDecodeError:
+            return False
+
+    assert result.invalid == [(i + 1, line.rstrip(b"\r\n")) for i, line in enumerate(raw) if not valid(line)]
+    expected = [(i + 1, line.decode() + "\n" if valid(line) else None) for i, line in enumerate(raw[:-1])]
+    expected.append((len(raw), "last"))
+    assert list(zip(result.line_no.tolist(), result.text.to_pylist(), strict=True)) == expected
+    assert result.count == len(raw)
 
 
 def test_split_lines_invalid_line_keeps_its_raw_bytes_without_terminator() -> None:
     result = split_lines(b'{"ok":1}\r\n{"bad":"' + BAD + b'"}\r\n{"ok":3}')
 
     assert result.invalid == [(2, b'{"bad":"' + BAD + b'"}')]
-    assert result.line_no.tolist() == [1, 3]
-    assert result.text.to_pylist() == ['{"ok":1}\r\n', '{"ok":3}']
+    assert result.line_no.tolist() == [1, 2, 3]
+    assert result.text.to_pylist() == ['{"ok":1}\r\n', None, '{"ok":3}']
 
 
 def test_split_lines_invalid_last_line_without_newline() -> None:
     result = split_lines(b'{"ok":1}\n' + BAD)
 
     assert result.invalid == [(2, BAD)]
-    assert result.line_no.tolist() == [1]
+    assert result.text.to_pylist() == ['{"ok":1}\n', None]
 
 
 def test_split_lines_truncated_multibyte_character_is_invalid() -> None:
@@ -93,7 +122,7 @@ def test_split_lines_truncated_multibyte_character_is_invalid() -> None:
     result = split_lines(b'{"a":"x' + cut + b'"}\n{"b":1}\n')
 
     assert [number for number, _ in result.invalid] == [1]
-    assert result.text.to_pylist() == ['{"b":1}\n']
+    assert result.text.to_pylist() == [None, '{"b":1}\n']
 
 
 def test_decompress_plain_file_is_returned_as_is() -> None:
