@@ -167,6 +167,16 @@ def test_event_classifier_type_as_number_is_wrong_type(con: duckdb.DuckDBPyConne
     assert verdict(con, event(type=3)) == "wrong_type:type"
 
 
+@pytest.mark.parametrize("attribute", ["specversion", "id", "source", "type", "time"])
+@pytest.mark.parametrize("value", [{"v": "1.0"}, ["1.0"], True, 1.0], ids=["object", "array", "boolean", "number"])
+def test_event_classifier_attribute_that_is_not_a_string_is_wrong_type(
+    con: duckdb.DuckDBPyConnection, attribute: str, value: object
+) -> None:
+    """Attributes are read with `->>`, which turns any JSON value into text: the type test must
+    still see that the value was not a string."""
+    assert verdict(con, event(**{attribute: value})) == f"wrong_type:{attribute}"
+
+
 @pytest.mark.parametrize(
     "time",
     [
