@@ -2,6 +2,9 @@
 -- orders in order_to_cash (both follow int_orders_cashed; this guards the two marts' own joins
 -- and incremental builds). On Agora's incremental builds (`landed_since()`), only the customers
 -- rebuilt since are compared. Returns the customers that disagree.
+-- Dagster shows it as an asset check of customer_360 (the test reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'customer_360'}}}) }}
+
 with
 
 customer_360 as (

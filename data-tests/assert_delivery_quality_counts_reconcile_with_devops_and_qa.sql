@@ -1,5 +1,8 @@
 -- Every deployment, incident and test run falls in exactly one service week. Returns a row when
 -- a total differs.
+-- Dagster shows it as an asset check of delivery_quality (the test reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'delivery_quality'}}}) }}
+
 with
 
 delivery_quality as (

@@ -1,4 +1,7 @@
 -- Every order lands on exactly one day of support_load. Returns a row when the totals differ.
+-- Dagster shows it as an asset check of support_load (the test reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'support_load'}}}) }}
+
 with
 
 support_load as (

@@ -1,5 +1,8 @@
 -- Every ticket is opened on exactly one day of support_load, and every resolved ticket is
 -- resolved on one. Returns a row when the totals differ.
+-- Dagster shows it as an asset check of support_load (the test reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'support_load'}}}) }}
+
 with
 
 support_load as (

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from typing import Any
@@ -19,6 +18,7 @@ import click
 
 from pipelines.errors import AgoraError
 from pipelines.home import Home
+from pipelines.reporting import progress_bar
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -41,35 +41,6 @@ def expected_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A progress bar on stderr when it is a terminal (or forced), silent otherwise."""
-    if not enabled:
-        yield lambda label, done, total: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[label]}", style="dim"),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(label: str, done: int, total: int) -> None:
-            step = label.split(":", 1)[0] if ":" in label else "working"
-            if step not in tasks:
-                tasks[step] = bar.add_task(step, total=max(total, 1), label="")
-            bar.update(tasks[step], completed=done, total=max(total, 1), label=label[-60:])
-
-        yield update
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--home",
@@ -82,9 +53,12 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
 @click.pass_context
 def main(ctx: click.Context, home: str | None, verbose: bool) -> None:
     """Agora: shared data for analytics, with a governance catalog."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # libraries that set their own loggers' levels (Dagster, Great Expectations) still propagate
+    # INFO records to this handler: the handler's level is what keeps them off the console
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
     ctx.obj = Home.resolve(home)
 
 
@@ -120,7 +94,7 @@ def simulate(home: Home, days: int, scale: float, seed: int, start: Any, dirt: f
 
     config = SimulationConfig(days=days, scale=scale, seed=seed, start=date.fromordinal(start.toordinal()), dirt=dirt)
     home.ensure()
-    with _progress(not as_json and sys.stderr.isatty()) as progress:
+    with progress_bar(not as_json and sys.stderr.isatty()) as progress:
         manifest = run_simulation(home.landing, home.manifest, config, progress=progress)
     if as_json:
         click.echo(json.dumps(manifest["totals"], indent=2))
@@ -159,7 +133,7 @@ def ingest(home: Home, as_json: bool) -> None:
     """Land what is new; print counts (read/loaded/duplicate/quarantined)."""
     from pipelines.ingest import ingest as run_ingest
 
-    with _progress(not as_json and sys.stderr.isatty()) as progress:
+    with progress_bar(not as_json and sys.stderr.isatty()) as progress:
         report = run_ingest(home, progress=lambda label, done, total: progress(f"landing: {label}", done, total))
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, default=str))
@@ -191,7 +165,8 @@ def run_command(home: Home) -> None:
     """The whole Dagster job: ingest → checks → dbt build → publish (recorded in the UI's history)."""
     from pipelines.orchestration import run_build
 
-    build = run_build(home, echo=click.echo)
+    with progress_bar(sys.stderr.isatty()) as progress:
+        build = run_build(home, echo=click.echo, progress=progress)
     click.echo(f"run {build.run_id} {'succeeded' if build.success else 'FAILED'} in {build.seconds:.1f} s")
     for check in build.failed_checks:
         click.echo(f"  check did not pass: {check}")

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from pipelines.errors import AgoraError
 from pipelines.home import Home
+from pipelines.reporting import progress_bar
 
 MARKER = ".agora-home"
 
@@ -67,7 +68,8 @@ def run_demo(home: Home, *, days: int = 30, scale: float = 2.0, seed: int = 7) -
     totals = manifest["totals"]
     console.print(f"{len(manifest['files'])} files, {totals['lines']:,} event lines into {home.landing}")
     console.rule("[bold]2/3 agora run: land → checks → dbt build → quality → catalog → publish (Dagster)")
-    build = run_build(home, echo=lambda line: console.print("  " + line, highlight=False))
+    with progress_bar(sys.stderr.isatty()) as progress:
+        build = run_build(home, echo=lambda line: console.print("  " + line, highlight=False), progress=progress)
     console.print(f"run {build.run_id} {'succeeded' if build.success else 'FAILED'} in {build.seconds:.1f} s")
     for check in build.failed_checks:
         console.print(f"  [yellow]check did not pass[/yellow]: {check}", soft_wrap=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -89,8 +91,56 @@ class BuildRun:
     failed_checks: list[str] = field(default_factory=list)
 
 
-def run_build(home: Home, echo: Callable[[str], None] | None = None) -> BuildRun:
-    """Execute the `agora_build` job in this process against the home's Dagster instance."""
+class DbtConsole:
+    """What dbt prints while a run builds (dagster-dbt writes it to sys.stdout).
+
+    Every line goes to `<home>/dbt/logs/console.log`; the console gets a progress update per
+    finished node ("12 of 277 OK …") and, at the end, dbt's summary and its errors.
+    """
+
+    _NODE = re.compile(r"^(\d+) of (\d+) (?!START)")
+    # warnings are not repeated: the run's failed checks already name each warning test
+    _KEEP = ("Done.", "Failure in ", "Error in ", "Completed with ")
+
+    def __init__(self, log: Path, progress: Callable[[str, int, int], None]) -> None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.file = log.open("w", encoding="utf-8")
+        self.progress = progress
+        self.summary: list[str] = []
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        self.file.write(text)
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            plain = _ANSI.sub("", line).strip()
+            node = self._NODE.match(plain)
+            if node:
+                self.progress(f"dbt build: {plain.split(' ', 4)[-1][:50]}", int(node[1]), int(node[2]))
+            elif plain.startswith(self._KEEP):
+                self.summary.append(plain)
+        return len(text)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def run_build(
+    home: Home,
+    echo: Callable[[str], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BuildRun:
+    """Execute the `agora_build` job in this process against the home's Dagster instance.
+
+    `echo` gets the per-step times and dbt's summary at the end; `progress` gets dbt's progress
+    while it builds. dbt's full console output is kept in `<home>/dbt/logs/console.log`.
+    """
     if not home.landing.is_dir():
         raise AgoraError(f"no landing zone at {home.landing} — run `agora simulate` first")
     prepare_instance(home)
@@ -103,7 +153,12 @@ def run_build(home: Home, echo: Callable[[str], None] | None = None) -> BuildRun
     started = time.perf_counter()
     with _instance(home) as instance:
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+        console = DbtConsole(home.root / "dbt" / "logs" / "console.log", progress or (lambda *_: None))
+        try:
+            with contextlib.redirect_stdout(console):  # type: ignore[type-var]
+                result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+        finally:
+            console.close()
         entries = instance.all_logs(result.run_id)
     seconds = time.perf_counter() - started
     steps: dict[str, float] = {}
@@ -125,6 +180,8 @@ def run_build(home: Home, echo: Callable[[str], None] | None = None) -> BuildRun
                 )
     for step, took in steps.items():
         echo(f"{step:<40} {took:7.2f} s")
+    for line in console.summary:
+        echo(f"dbt: {line}")
     return BuildRun(result.run_id, result.success, seconds, steps, failed_checks)
 
 

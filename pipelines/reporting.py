@@ -1,7 +1,9 @@
-"""How landing results look to a person (the CLI and the demo share it)."""
+"""How results and progress look to a person (the CLI and the demo share it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -9,6 +11,34 @@ from rich.table import Table
 
 from pipelines.home import Home
 from pipelines.results import IngestReport
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on stderr when it is a terminal (or forced), silent otherwise."""
+    if not enabled:
+        yield lambda label, done, total: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[label]}", style="dim"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            step = label.split(":", 1)[0] if ":" in label else "working"
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=max(total, 1), label="")
+            bar.update(tasks[step], completed=done, total=max(total, 1), label=label[-60:])
+
+        yield update
 
 
 def print_ingest(home: Home, report: IngestReport, console: Console | None = None) -> None:
