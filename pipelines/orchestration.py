@@ -7,8 +7,10 @@ That holds across processes too, with no lock of our own: `execute_in_process` c
 through the instance before each step like any executor, and the instance's sqlite storage
 supports pools, so two `agora run`s on one home (or one beside a run launched from `agora ui`)
 interleave their warehouse steps one at a time (tests/dagster_project/test_one_writer.py).
-Not handled yet: a run killed with SIGKILL stays STARTED and keeps its slot, so later runs wait
-until the slot is freed by hand (the pool's page in the UI).
+A run whose `agora` process died (SIGKILL, out of memory) would stay STARTED and keep its slot,
+so every later run would wait for ever. Each `agora run` is tagged with its host, pid and the
+pid's start time; the next `agora run` on the home marks such orphans failed and frees their
+slots before it starts (`release_orphaned_runs`). Runs launched from the UI are left to Dagster.
 """
 
 from __future__ import annotations
@@ -57,6 +59,57 @@ def _instance(home: Home) -> Iterator[Any]:
         fcntl.flock(lock, fcntl.LOCK_UN)
     with instance:
         yield instance
+
+
+_HOST, _PID, _PID_STARTED = "agora/host", "agora/pid", "agora/pid_started"
+
+
+def _process_started(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot, from /proc), or None if there is none.
+
+    Compared with the value recorded at launch, it tells a live run from a dead one whose pid
+    was reused by another process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22 of proc(5); the name before it may hold spaces
+
+
+def owner_tags() -> dict[str, str]:
+    """Tags naming the process that runs a job here (read by `release_orphaned_runs`)."""
+    pid = os.getpid()
+    return {_HOST: socket.gethostname(), _PID: str(pid), _PID_STARTED: _process_started(pid) or ""}
+
+
+def _alive(pid: int, started: str) -> bool:
+    if started:
+        return _process_started(pid) == started
+    try:  # no /proc when the run started: existence is all that can be checked
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_orphaned_runs(instance: Any) -> list[str]:
+    """Fail the unfinished runs of `agora` processes of this host that are gone, and free the pool
+    slots they held. Returns a line per released run."""
+    import dagster as dg
+
+    unfinished = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+    released = []
+    for run in instance.get_runs(dg.RunsFilter(statuses=unfinished, tags={_HOST: socket.gethostname()})):
+        pid = run.tags.get(_PID, "")
+        if not pid.isdigit() or _alive(int(pid), run.tags.get(_PID_STARTED, "")):
+            continue
+        message = f"the agora process that ran it (pid {pid}) ended without finishing it (killed?)"
+        instance.report_run_failed(run, message=message)
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(f"run {run.run_id} marked failed: {message}; its warehouse slot is free again")
+    return released
 
 
 def _initialize_pools(instance: Any) -> None:
@@ -152,11 +205,15 @@ def run_build(
     job = defs().resolve_job_def(BUILD_JOB)
     started = time.perf_counter()
     with _instance(home) as instance:
+        for line in release_orphaned_runs(instance):
+            echo(line)
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         console = DbtConsole(home.root / "dbt" / "logs" / "console.log", progress or (lambda *_: None))
         try:
             with contextlib.redirect_stdout(console):  # type: ignore[type-var]
-                result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+                result = job.execute_in_process(
+                    instance=instance, raise_on_error=False, run_config=quiet, tags=owner_tags()
+                )
         finally:
             console.close()
         entries = instance.all_logs(result.run_id)
@@ -236,6 +293,9 @@ def serve_ui(home: Home, port: int, echo: Callable[[str], None] | None = None) -
         _check_port_free(port)
     prepare_instance(home)
     echo = echo or (lambda line: None)
+    with _instance(home) as instance:  # the UI would show them running for ever
+        for line in release_orphaned_runs(instance):
+            echo(line)
     proc = subprocess.Popen(ui_command(port), cwd=REPO_ROOT, env=dict(os.environ), start_new_session=True)
     stop_requested: list[float] = []
 
