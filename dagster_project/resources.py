@@ -28,6 +28,7 @@ class AgoraHome(dg.ConfigurableResource):
         """dbt's profile reads the warehouse from the environment (profiles.yml)."""
         os.environ["AGORA_WAREHOUSE"] = self.home.warehouse
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        os.environ.setdefault("DBT_LOG_LEVEL_FILE", "warn")  # as pipelines.transform.dbt_env
 
 
 def dbt_manifest() -> Path:

@@ -63,6 +63,10 @@ def dbt_env(home: Home, landed_since: str | None = None) -> dict[str, str]:
         "DBT_LOG_PATH": str(home.root / "dbt" / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
+        # dbt's file log at its default (debug) level records every statement: measured on an
+        # incremental build of 2M events, 0.3–0.5 s of its ~10 s. Warnings and errors are kept;
+        # set DBT_LOG_LEVEL_FILE=debug to get everything.
+        "DBT_LOG_LEVEL_FILE": env.get("DBT_LOG_LEVEL_FILE", "warn"),
     }
 
 
