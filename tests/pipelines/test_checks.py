@@ -350,3 +350,62 @@ def test_event_classifier_judges_each_line_on_its_own(con: duckdb.DuckDBPyConnec
         (5, "invalid_json:not an object"),
     ]
     assert result == expected
+
+
+# Every kind of JSON value a payload field may hold (MISSING: the key is absent).
+FIELD_VALUES: list[Any] = [
+    MISSING,
+    None,
+    "",
+    "x",
+    "EUR",
+    "web",
+    "low",
+    "card",
+    "2026-10-31",
+    "2026-10-01T10:00:00Z",
+    "2026-13-45",
+    "12",
+    "1.5",
+    0,
+    7,
+    -3,
+    1.5,
+    2e3,
+    True,
+    False,
+    {},
+    {"a": 1},
+    [],
+    ["EUR"],
+]
+
+
+def _fields() -> list[tuple[str, Any]]:
+    return [
+        (f"{c.type}.{f.name}", f) for c in sorted(CONTRACTS.events.values(), key=lambda c: c.type) for f in c.fields
+    ]
+
+
+@pytest.mark.parametrize(("label", "field"), _fields(), ids=[label for label, _ in _fields()])
+def test_field_fast_path_agrees_with_the_rules(con: duckdb.DuckDBPyConnection, label: str, field: Any) -> None:
+    """The AND chain good lines take (`_field_ok`) is true exactly when none of the field's
+    reported rules (`_field_rules`) fires, for every kind of value, enum members included."""
+    from pipelines.checks import _field_ok, _field_rules, quote_literal
+
+    values = [*FIELD_VALUES, *(field.enum or ())]
+    payloads = [json.dumps({} if v is MISSING else {field.name: v}) for v in values]
+    rows = ", ".join(f"({i}, {quote_literal(p)})" for i, p in enumerate(payloads))
+    value = f"d.{json.dumps(field.name)}"
+    rules = " ".join(f"WHEN {c} THEN {quote_literal(v)}" for c, v in _field_rules(value, field, field.name))
+    result = con.execute(
+        f"""
+        SELECT i, coalesce({_field_ok(value, field)}, false) AS ok, CASE {rules} END AS verdict
+        FROM (SELECT i, json_transform(p, {quote_literal(json.dumps({field.name: "JSON"}))}) AS d
+              FROM (VALUES {rows}) t(i, p))
+        ORDER BY i
+        """
+    ).fetchall()
+
+    disagreements = [(payloads[i], ok, verdict) for i, ok, verdict in result if ok != (verdict is None)]
+    assert disagreements == []
