@@ -163,6 +163,8 @@ class DbtConsole:
         self.pending = ""
 
     def write(self, text: str) -> int:
+        if self.file.closed:  # a straggler after the run: the console it was meant for is gone
+            return len(text)
         self.file.write(text)
         *lines, self.pending = (self.pending + text).split("\n")
         for line in lines:
@@ -175,7 +177,8 @@ class DbtConsole:
         return len(text)
 
     def flush(self) -> None:
-        self.file.flush()
+        if not self.file.closed:
+            self.file.flush()
 
     def close(self) -> None:
         self.file.close()

@@ -34,3 +34,11 @@ def test_dbt_console_reports_finished_nodes_and_keeps_the_summary(tmp_path: Path
     assert calls[0][0].startswith("dbt build: ")
     assert console.summary == ["Completed with 1 warning:", "Done. PASS=1 WARN=1 ERROR=0 SKIP=0 NO-OP=0 TOTAL=3"]
     assert log.read_text() == text
+
+
+def test_dbt_console_ignores_output_after_it_closed(tmp_path: Path) -> None:
+    console = DbtConsole(tmp_path / "console.log", lambda *_: None)
+    console.close()
+
+    assert console.write("late line\n") == len("late line\n")
+    console.flush()
