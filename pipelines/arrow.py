@@ -18,11 +18,6 @@ def ints(values: np.ndarray | Sequence[int], dtype: type = np.int64) -> pa.Array
     return pa.Array.from_buffers(arrow_type, len(data), [None, pa.py_buffer(data)])
 
 
-def bools(values: np.ndarray) -> pa.Array:
-    bits = np.packbits(np.asarray(values, dtype=bool), bitorder="little")
-    return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
-
-
 def _offsets(chunks: Sequence[bytes]) -> np.ndarray:
     offsets = np.zeros(len(chunks) + 1, np.int64)
     np.cumsum([len(c) for c in chunks], out=offsets[1:])
