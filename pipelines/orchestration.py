@@ -238,8 +238,9 @@ def run_build(
                 failed_checks.append(
                     f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({evaluation.severity.value})"
                 )
+    width = max(map(len, steps), default=0)
     for step, took in steps.items():
-        echo(f"{step:<40} {took:7.2f} s")
+        echo(f"{step:<{width}} {took:7.2f} s")
     for line in console.summary:
         echo(f"dbt: {line}")
     return BuildRun(result.run_id, result.success, seconds, steps, failed_checks)
