@@ -21,9 +21,10 @@ ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 
 # JSON values reach the checks as their JSON text (json_transform to "JSON"), so a value's type
 # is read from its text with cheap string tests instead of re-parsing it: measured on 2M events,
-# a first-character test costs a seventh of json_type().
+# a first-character test costs a seventh of json_type(). `prefix` compares the inlined start of
+# the string; `starts_with` calls memcmp (2.5x slower on 3M values, 1.7% of a landing run).
 def _is_string(v: str) -> str:
-    return f"starts_with({v}, '\"')"
+    return f"prefix({v}, '\"')"
 
 
 def _rfc3339_shape(t: str) -> str:
@@ -134,7 +135,7 @@ def event_classifier_sql(contracts: list[EventContract], lines: str = "_lines") 
     envelope.append((f"specversion <> {quote_literal(SPEC_VERSION)}", "unsupported_specversion"))
     envelope.append((f"type NOT IN {_in_list(known)}" if known else "TRUE", "unknown_type:\x00"))
     envelope.append(("e.data IS NULL", "missing_required:data"))
-    envelope.append(("NOT starts_with(e.data, '{')", "wrong_type:data"))
+    envelope.append(("NOT prefix(e.data, '{')", "wrong_type:data"))
     # The attributes are read with `->>`, which also turns a number or an object into text, so
     # the cheap test itself insists that each one is a JSON string.
     cheap = " OR ".join(
@@ -182,7 +183,7 @@ WITH parsed AS (
 ), strings AS (
   SELECT file_ord, line_no, txt, e,
     {strings},
-    CASE WHEN starts_with(e.data, '{{') THEN json_transform(e.data, {quote_literal(_payload_structure(contracts))}) END AS d
+    CASE WHEN prefix(e.data, '{{') THEN json_transform(e.data, {quote_literal(_payload_structure(contracts))}) END AS d
   FROM parsed
 ), typed AS (
   SELECT *, CASE WHEN {_rfc3339_shape("time_text")} THEN {_timestamp_cast("time_text")} END AS time
