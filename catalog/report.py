@@ -123,7 +123,7 @@ def domain_views(rows: CatalogRows) -> list[DomainView]:
         owned[dataset.domain or ""].append(dataset)
     views = []
     for domain in sorted(owned, key=lambda d: (d == "", d)):
-        datasets = sorted(owned[domain], key=lambda d: (_layer_rank(d), d.name))
+        datasets = sorted(owned[domain], key=lambda d: (_layer_rank(d), d.dataset))
         teams = sorted({d.owner_team for d in datasets if d.owner_team})
         contacts = sorted({d.owner_contact for d in datasets if d.owner_contact})
         views.append(
@@ -299,13 +299,13 @@ def _domain_section(parts: PageParts, view: DomainView) -> str:
     for finding in parts.rows.findings:
         if finding.kind in ("bypass", "unowned"):
             flagged[finding.dataset].add(finding.kind)
-    consumers = {c.name: c for c in parts.rows.consumers}
+    consumers = {c.consumer: c for c in parts.rows.consumers}
 
     anchor = f"domain-{view.name}" if view.name else "unowned"
     public = sum(1 for d in view.datasets if d.access == "public")
     tally = {READ: 0, STALE: 0, HIDDEN: 0}
     for dataset in view.datasets:
-        for mark in marks_by_dataset.get(dataset.name, []):
+        for mark in marks_by_dataset.get(dataset.dataset, []):
             tally[mark.mark] += 1
     if view.name:
         owner = f"owned by <strong>{esc(view.team or 'no team')}</strong> · {_notify(view.contact)}"
@@ -314,10 +314,10 @@ def _domain_section(parts: PageParts, view: DomainView) -> str:
     rows = []
     for dataset in view.datasets:
         badges = "".join(
-            f'<span class="badge finding-{kind}">{kind}</span>' for kind in sorted(flagged.get(dataset.name, ()))
+            f'<span class="badge finding-{kind}">{kind}</span>' for kind in sorted(flagged.get(dataset.dataset, ()))
         )
         description = f'<div class="desc">{esc(dataset.description)}</div>' if dataset.description else ""
-        feeds = sorted(downstream.get(dataset.name, ()))
+        feeds = sorted(downstream.get(dataset.dataset, ()))
         feeds_html = (
             '<div class="feeds">feeds '
             + ", ".join(f'<a href="#dataset-{esc(name)}"><code>{esc(name)}</code></a>' for name in feeds[:8])
@@ -326,7 +326,7 @@ def _domain_section(parts: PageParts, view: DomainView) -> str:
             if feeds
             else ""
         )
-        readers = marks_by_dataset.get(dataset.name, [])
+        readers = marks_by_dataset.get(dataset.dataset, [])
         readers_html = (
             '<ul class="readers">'
             + "".join(_reader_item(m, consumers, parts.rows.pii_columns) for m in readers)
@@ -335,8 +335,8 @@ def _domain_section(parts: PageParts, view: DomainView) -> str:
             else '<span class="muted">no consumer reads it</span>'
         )
         rows.append(
-            f'<tr id="dataset-{esc(dataset.name)}" data-dataset="{esc(dataset.name)}"{"" if readers else " class=unread"}>'
-            f'<td class="name"><code>{esc(dataset.name)}</code>{badges}{description}{feeds_html}</td>'
+            f'<tr id="dataset-{esc(dataset.dataset)}" data-dataset="{esc(dataset.dataset)}"{"" if readers else " class=unread"}>'
+            f'<td class="name"><code>{esc(dataset.dataset)}</code>{badges}{description}{feeds_html}</td>'
             f'<td><span class="layer">{esc(LAYER_TITLES.get(layer_of(dataset), dataset.layer))}</span></td>'
             f'<td><span class="access {esc(dataset.access)}">{esc(dataset.access)}</span></td>'
             f"<td>{readers_html}</td></tr>"
@@ -390,7 +390,7 @@ def _consumers_section(parts: PageParts) -> str:
     tallies: dict[Reader, dict[str, int]] = defaultdict(lambda: {READ: 0, STALE: 0, HIDDEN: 0})
     for mark in parts.marks:
         tallies[mark.reader][mark.mark] += 1
-    consumers = {c.name: c for c in parts.rows.consumers}
+    consumers = {c.consumer: c for c in parts.rows.consumers}
     readers = all_readers(parts.rows, parts.marks)
     rows = []
     for reader in readers:

@@ -125,23 +125,23 @@ def dependency_graph(rows: CatalogRows, marks: Sequence[ReaderMark]) -> Graph:
         colour = colours.get(dataset.domain or "", UNOWNED_COLOUR)
         if layer in collapsed:
             node_id = f"{layer}:{dataset.domain or ''}"
-            members[node_id].append(dataset.name)
-            node_of[dataset.name] = node_id
+            members[node_id].append(dataset.dataset)
+            node_of[dataset.dataset] = node_id
             continue
-        node_of[dataset.name] = dataset.name
+        node_of[dataset.dataset] = dataset.dataset
         owner = dataset.owner_team or "no owner"
         band = "1" if layer == "other" else "0"
-        nodes[dataset.name] = Node(
-            id=dataset.name,
+        nodes[dataset.dataset] = Node(
+            id=dataset.dataset,
             label=_short_label(dataset),
-            title=f"{dataset.name} — {LAYER_TITLES[layer].lower()}, {dataset.access}, {owner}",
+            title=f"{dataset.dataset} — {LAYER_TITLES[layer].lower()}, {dataset.access}, {owner}",
             column="marts" if layer == "other" else layer,
             group=f"{band}:{dataset.domain or '~'}",  # domains alphabetically, unowned last
             group_label=(dataset.domain or "unowned") + (" · other" if layer == "other" else ""),
             kind="dataset",
             colour=colour,
             public=dataset.access == "public",
-            href=f"#dataset-{dataset.name}",
+            href=f"#dataset-{dataset.dataset}",
         )
     for node_id, names in members.items():
         layer, domain = node_id.split(":", 1)
@@ -157,7 +157,7 @@ def dependency_graph(rows: CatalogRows, marks: Sequence[ReaderMark]) -> Graph:
             colour=colours.get(domain, UNOWNED_COLOUR),
             href=f"#domain-{domain}" if domain else "#unowned",
         )
-    consumers = {c.name: c for c in rows.consumers}
+    consumers = {c.consumer: c for c in rows.consumers}
     for reader in all_readers(rows, marks):
         consumer = consumers.get(reader.name) if reader.kind == "consumer" else None
         node_id = f"{reader.kind}:{reader.name}"
@@ -224,9 +224,9 @@ def _consumer_group(consumer: Consumer | None, reader: Reader) -> str:
 def _short_label(dataset: Dataset) -> str:
     """Staging names repeat their domain, which the group heading already says."""
     prefix = f"stg_{dataset.domain}__"
-    if dataset.layer == "staging" and dataset.domain and dataset.name.startswith(prefix):
-        return dataset.name[len(prefix) :]
-    return dataset.name
+    if dataset.layer == "staging" and dataset.domain and dataset.dataset.startswith(prefix):
+        return dataset.dataset[len(prefix) :]
+    return dataset.dataset
 
 
 # Geometry (px). Node labels are monospace so their width is known without a browser.

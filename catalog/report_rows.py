@@ -8,8 +8,7 @@ The query log says what was read and consumers.yml what was declared; the findin
 derived win where they are more precise (a declared read last seen outside the window is stale,
 even though it was observed once).
 
-The row types are the report's own rather than catalog.store's: the report is imported at every
-`agora` start (command registration) and catalog.store imports duckdb when it is imported.
+Datasets, consumers and findings are catalog.store's rows, read back with `read_tables`.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from catalog.store import ConsumerRow, DatasetRow, FindingRow, read_tables
 from pipelines.errors import AgoraError
 
 if TYPE_CHECKING:
@@ -41,28 +41,10 @@ REQUIRED_TABLES = ("datasets", "columns", "consumers", "declared_reads", "observ
 # ---------------------------------------------------------------------------------------------
 # What the report reads
 
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    relation: str | None
-    layer: str
-    domain: str | None
-    owner_team: str | None
-    owner_contact: str | None
-    access: str
-    materialized: str | None
-    description: str | None
-
-
-@dataclass(frozen=True)
-class Consumer:
-    name: str
-    type: str | None
-    owner_name: str
-    owner_email: str
-    maturity: str | None
-    url: str | None
+# the report's names for catalog.store's rows
+Dataset = DatasetRow
+Consumer = ConsumerRow
+Finding = FindingRow
 
 
 @dataclass(frozen=True)
@@ -76,20 +58,6 @@ class ObservedRead:
     column: str | None
     queries: int
     last_seen: str
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: str
-    severity: str
-    dataset: str
-    column: str | None
-    consumer: str | None
-    principal: str | None
-    model: str | None
-    notify: str | None
-    detail: str
-    evidence: str | None
 
 
 @dataclass(frozen=True)
@@ -135,19 +103,9 @@ def load_catalog(con: duckdb.DuckDBPyConnection) -> CatalogRows:
         raise AgoraError(
             f"no catalog in this snapshot yet (missing {', '.join(missing)}): run `agora catalog refresh` (or `agora run`)"
         )
-    datasets = tuple(
-        Dataset(*row)
-        for row in con.execute(
-            "SELECT dataset, relation, layer, domain, owner_team, owner_contact, access, materialized, description "
-            "FROM catalog.datasets ORDER BY dataset"
-        ).fetchall()
-    )
-    consumers = tuple(
-        Consumer(*row)
-        for row in con.execute(
-            "SELECT consumer, type, owner_name, owner_email, maturity, url FROM catalog.consumers ORDER BY consumer"
-        ).fetchall()
-    )
+    tables = read_tables(con, ("datasets", "consumers", "findings"))
+    datasets = tuple(sorted(tables.datasets, key=lambda d: d.dataset))
+    consumers = tuple(sorted(tables.consumers, key=lambda c: c.consumer))
     declared = tuple(
         sorted(
             con.execute('SELECT DISTINCT consumer, dataset, "column" FROM catalog.declared_reads').fetchall(),
@@ -171,13 +129,7 @@ def load_catalog(con: duckdb.DuckDBPyConnection) -> CatalogRows:
     lineage = tuple(con.execute("SELECT DISTINCT upstream, downstream FROM catalog.lineage ORDER BY ALL").fetchall())
     findings = tuple(
         sorted(
-            (
-                Finding(*row)
-                for row in con.execute(
-                    'SELECT kind, severity, dataset, "column", consumer, principal, model, notify, detail, evidence '
-                    "FROM catalog.findings"
-                ).fetchall()
-            ),
+            tables.findings,
             key=lambda f: sort_key(f.kind, f.dataset, f.column, f.consumer, f.principal, f.model, f.detail),
         )
     )
@@ -275,7 +227,7 @@ def reader_marks(rows: CatalogRows) -> list[ReaderMark]:
 def all_readers(rows: CatalogRows, marks: Sequence[ReaderMark]) -> list[Reader]:
     """Every consumer, every principal seen reading for none, and whoever tried a bypass (a refused
     attempt reads nothing, but its owner still has to hear about it)."""
-    readers = {Reader(c.name, "consumer") for c in rows.consumers} | {m.reader for m in marks}
+    readers = {Reader(c.consumer, "consumer") for c in rows.consumers} | {m.reader for m in marks}
     readers |= {
         reader_of(f.consumer, f.principal)
         for f in rows.findings
