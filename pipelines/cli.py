@@ -18,7 +18,6 @@ import click
 
 from pipelines.errors import AgoraError
 from pipelines.home import Home
-from pipelines.reporting import progress_bar
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -89,6 +88,7 @@ def main(ctx: click.Context, home: str | None, verbose: bool) -> None:
 @expected_errors
 def simulate(home: Home, days: int, scale: float, seed: int, start: Any, dirt: float, as_json: bool) -> None:
     """Write six microsites' events and extracts to the landing zone."""
+    from pipelines.reporting import progress_bar  # rich: imported by the commands that show progress
     from pipelines.simulator import SimulationConfig
     from pipelines.simulator import simulate as run_simulation
 
@@ -132,6 +132,7 @@ def _print_simulation(home: Home, manifest: dict) -> None:
 def ingest(home: Home, as_json: bool) -> None:
     """Land what is new; print counts (read/loaded/duplicate/quarantined)."""
     from pipelines.ingest import ingest as run_ingest
+    from pipelines.reporting import progress_bar
 
     with progress_bar(not as_json and sys.stderr.isatty()) as progress:
         report = run_ingest(home, progress=lambda label, done, total: progress(f"landing: {label}", done, total))
@@ -164,6 +165,7 @@ def demo(home: Home, days: int, scale: float, seed: int) -> None:
 def run_command(home: Home) -> None:
     """The whole Dagster job: ingest → checks → dbt build → publish (recorded in the UI's history)."""
     from pipelines.orchestration import run_build
+    from pipelines.reporting import progress_bar
 
     with progress_bar(sys.stderr.isatty()) as progress:
         build = run_build(home, echo=click.echo, progress=progress)
