@@ -73,8 +73,7 @@ class RefreshResult:
             f"({self.shapes_parsed} parsed now); findings: {found}"
         )
 
-    def metadata(self) -> dict[str, object]:
-        """Flat values for a Dagster materialization (numbers and short text)."""
+    def _counts(self) -> dict[str, object]:
         return {
             "datasets": self.datasets,
             "lineage_edges": self.lineage_edges,
@@ -82,6 +81,12 @@ class RefreshResult:
             "log_entries": self.log_entries,
             "shapes": self.shapes,
             "shapes_parsed": self.shapes_parsed,
+        }
+
+    def metadata(self) -> dict[str, object]:
+        """Flat values for a Dagster materialization (numbers and short text)."""
+        return {
+            **self._counts(),
             **{f"findings_{k}": self.findings.get(k, 0) for k in ("hidden", "stale", "bypass", "unowned")},
             "problems": len(self.problems),
             **({"problem_list": "\n".join(self.problems[:50])} if self.problems else {}),
@@ -91,12 +96,7 @@ class RefreshResult:
     def as_dict(self) -> dict[str, object]:
         return {
             "manifest": self.manifest,
-            "datasets": self.datasets,
-            "lineage_edges": self.lineage_edges,
-            "column_edges": self.column_edges,
-            "log_entries": self.log_entries,
-            "shapes": self.shapes,
-            "shapes_parsed": self.shapes_parsed,
+            **self._counts(),
             "findings": self.findings,
             "problems": self.problems,
             "seconds": round(self.seconds, 3),
