@@ -26,9 +26,11 @@ class AgoraHome(dg.ConfigurableResource):
 
     def dbt_env(self) -> None:
         """dbt's profile reads the warehouse from the environment (profiles.yml)."""
+        from pipelines.transform import DBT_DEFAULTS
+
         os.environ["AGORA_WAREHOUSE"] = self.home.warehouse
-        os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-        os.environ.setdefault("DBT_LOG_LEVEL_FILE", "warn")  # as pipelines.transform.dbt_env
+        for name, value in DBT_DEFAULTS.items():
+            os.environ.setdefault(name, value)
 
 
 def dbt_manifest() -> Path:

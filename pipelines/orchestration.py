@@ -33,6 +33,7 @@ from typing import Any
 
 from pipelines.errors import AgoraError
 from pipelines.home import REPO_ROOT, Home
+from pipelines.transform import DBT_DEFAULTS
 
 INSTANCE_YAML = """\
 # Written by agora: one slot per pool, so warehouse writers run one at a time.
@@ -132,7 +133,8 @@ def prepare_instance(home: Home) -> None:
     os.environ["DAGSTER_HOME"] = str(home.dagster)
     os.environ["AGORA_HOME"] = str(home.root)
     os.environ["AGORA_WAREHOUSE"] = home.warehouse
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    for name, value in DBT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
 
 @dataclass
