@@ -76,6 +76,17 @@ def _invalid_positions(array: pa.LargeStringArray, offset: int = 0) -> list[int]
     return _invalid_positions(array.slice(0, half), offset) + _invalid_positions(array.slice(half), offset + half)
 
 
+def _gather(data: bytes, offsets: np.ndarray, rows: np.ndarray) -> pa.LargeStringArray:
+    """Lines `rows` copied into a small array of their own. Not `Array.take`: its first call in a
+    process loads Arrow's compute kernels, 0.18 s measured, a few per cent of a landing."""
+    starts, stops = offsets[rows], offsets[rows + 1]
+    sub_offsets = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum(stops - starts, out=sub_offsets[1:])
+    view = memoryview(data)
+    joined = b"".join(view[a:b] for a, b in zip(starts.tolist(), stops.tolist(), strict=True))
+    return pa.LargeStringArray.from_buffers(len(rows), pa.py_buffer(sub_offsets), pa.py_buffer(joined))
+
+
 def split_lines(data: bytes) -> SplitLines:
     """Every line of `data`; a final newline does not open an empty last line.
 
@@ -92,7 +103,7 @@ def split_lines(data: bytes) -> SplitLines:
     array = pa.LargeStringArray.from_buffers(n, *buffers)
     line_no = np.arange(1, n + 1, dtype=np.int64)
     suspects = np.unique(np.searchsorted(ends, high))  # the lines holding those bytes
-    bad = [int(suspects[i]) for i in _invalid_positions(array.take(pa.array(suspects)))] if len(suspects) else []
+    bad = [int(suspects[i]) for i in _invalid_positions(_gather(data, offsets, suspects))] if len(suspects) else []
     if not bad:
         return SplitLines(line_no, array, [])
     valid = np.ones(n, bool)
