@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from pipelines.errors import AgoraError
 
-_CHUNK = 1 << 24
+_CHUNK = 1 << 20  # 1 MB of scratch: a 16 MB one was fresh, page-faulted memory for every file
 
 
 class UnreadableFileError(AgoraError):

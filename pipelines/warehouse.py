@@ -17,6 +17,10 @@ from pipelines.checks import SQL_TYPES, quote_ident
 from pipelines.contracts import DOMAINS, Contracts, ExtractContract
 from pipelines.errors import AgoraError, WarehouseBusyError
 
+# The payload is stored with zstd, chosen for that column alone: JSON text full of repeated keys
+# compresses better with it than with DuckDB's automatic choice (dict_fsst), and writing it costs
+# less (2M events: warehouse 102 -> 70 MB, landing 13% faster in an A/B). Forcing zstd on every
+# column instead made the warehouse 35% bigger.
 EVENT_COLUMNS = """
     source VARCHAR NOT NULL,
     id VARCHAR NOT NULL,
@@ -26,7 +30,7 @@ EVENT_COLUMNS = """
     subject VARCHAR,
     datacontenttype VARCHAR,
     dataschema VARCHAR,
-    data JSON,
+    data JSON USING COMPRESSION zstd,
     _file_id VARCHAR NOT NULL,
     _line_no BIGINT NOT NULL,
     _batch_id VARCHAR NOT NULL,
