@@ -6,13 +6,14 @@ one line on stderr and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -132,15 +133,15 @@ def _print_simulation(home: Home, manifest: dict) -> None:
 def ingest(home: Home, as_json: bool) -> None:
     """Land what is new; print counts (read/loaded/duplicate/quarantined)."""
     from pipelines.ingest import ingest as run_ingest
-    from pipelines.reporting import progress_bar
 
-    with progress_bar(not as_json and sys.stderr.isatty()) as progress:
-        report = run_ingest(home, progress=lambda label, done, total: progress(f"landing: {label}", done, total))
-    if as_json:
+    if as_json:  # for scripts: no progress bar, and rich is not even imported
+        report = run_ingest(home)
         click.echo(json.dumps(report.as_dict(), indent=2, default=str))
     else:
-        from pipelines.reporting import print_ingest
+        from pipelines.reporting import print_ingest, progress_bar
 
+        with progress_bar(sys.stderr.isatty()) as progress:
+            report = run_ingest(home, progress=lambda label, done, total: progress(f"landing: {label}", done, total))
         print_ingest(home, report)
     if any(not f.balanced for f in report.files if f.status in ("landed", "blocked")):
         _fail("some files do not reconcile; see ops.file_reconciliation")
@@ -273,7 +274,26 @@ def mcp(home: Home, principal: str) -> None:
     serve_stdio(session)
 
 
-@main.group()
+class _CatalogGroup(click.Group):
+    """`catalog report` and `catalog diff` live beside the catalog code they use. They are
+    imported when asked for (or listed in help), not at every `agora` start (~65 ms)."""
+
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {
+        "report": ("catalog.report", "report_command"),
+        "diff": ("catalog.diff", "diff_command"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, attribute = self.lazy[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@main.group(cls=_CatalogGroup)
 def catalog() -> None:
     """The governance catalog: owners, consumers, hidden dependencies, bypasses, impact."""
 
@@ -412,17 +432,6 @@ def catalog_impact(home: Home, target: str, as_json: bool) -> None:
     )
     click.echo(f"notify: {', '.join(result['notify']) or 'nobody'}")
 
-
-def _register_catalog_commands() -> None:
-    """Commands whose code lives beside the catalog they read (light imports only)."""
-    from catalog.diff import diff_command
-    from catalog.report import report_command
-
-    catalog.add_command(report_command)
-    catalog.add_command(diff_command)
-
-
-_register_catalog_commands()
 
 if __name__ == "__main__":
     main()

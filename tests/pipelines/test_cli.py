@@ -67,6 +67,22 @@ def test_cli_help_lists_the_commands() -> None:
     assert {"simulate", "ingest", "demo"} <= set(commands)
 
 
+def test_cli_catalog_help_lists_the_commands_imported_on_demand() -> None:
+    result = run_agora(None, "catalog", "--help")
+
+    commands = {line.split()[0] for line in result.stdout.split("Commands:", 1)[1].splitlines() if line.strip()}
+    assert result.returncode == 0
+    assert {"diff", "report", "hidden", "refresh"} <= commands
+
+
+def test_cli_start_imports_neither_catalog_report_nor_diff_nor_rich() -> None:
+    """Every `agora` start pays for what the CLI module imports; these are for two commands."""
+    code = "import sys, pipelines.cli; print(sorted(m for m in ('catalog.report', 'catalog.diff', 'rich') if m in sys.modules))"
+    result = subprocess.run([*AGORA[:1], "-c", code], capture_output=True, text=True, check=True)
+
+    assert result.stdout.strip() == "[]"
+
+
 def test_cli_simulate_same_seed_same_manifest(tmp_path: Path) -> None:
     first, second = make_home(tmp_path / "a"), make_home(tmp_path / "b")
 
