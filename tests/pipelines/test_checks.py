@@ -168,13 +168,40 @@ def test_event_classifier_type_as_number_is_wrong_type(con: duckdb.DuckDBPyConne
 
 
 @pytest.mark.parametrize("attribute", ["specversion", "id", "source", "type", "time"])
-@pytest.mark.parametrize("value", [{"v": "1.0"}, ["1.0"], True, 1.0], ids=["object", "array", "boolean", "number"])
+@pytest.mark.parametrize(
+    "value",
+    [{"v": "1.0"}, ["1.0"], True, False, 1.0, -7, 0.5, 1e21],
+    ids=["object", "array", "true", "false", "number", "negative", "fraction", "exponent"],
+)
 def test_event_classifier_attribute_that_is_not_a_string_is_wrong_type(
     con: duckdb.DuckDBPyConnection, attribute: str, value: object
 ) -> None:
-    """Attributes are read with `->>`, which turns any JSON value into text: the type test must
+    """Attributes are read as VARCHAR, which turns any JSON value into text: the type test must
     still see that the value was not a string."""
     assert verdict(con, event(**{attribute: value})) == f"wrong_type:{attribute}"
+
+
+LOOKS_NOT_STRING = ["42", "-7", "0.5", "true", "false", "null", "{x}", "[1]", "9e9"]
+
+
+@pytest.mark.parametrize("attribute", ["id", "source"])
+@pytest.mark.parametrize("value", LOOKS_NOT_STRING)
+def test_event_classifier_string_that_looks_like_another_json_value_is_valid(
+    con: duckdb.DuckDBPyConnection, attribute: str, value: str
+) -> None:
+    """A string such as "42" reads as the same text as the number 42; it is a string all the same."""
+    result = classify(con, [event(**{attribute: value})])[0]
+
+    assert result[1] is None
+    assert result[2 if attribute == "id" else 3] == value
+
+
+@pytest.mark.parametrize("attribute", ["id", "source"])
+@pytest.mark.parametrize("value", LOOKS_NOT_STRING)
+def test_event_classifier_string_that_looks_like_another_json_value_still_has_its_payload_checked(
+    con: duckdb.DuckDBPyConnection, attribute: str, value: str
+) -> None:
+    assert verdict(con, event(**{attribute: value}, data_currency="XXX")) == "invalid_value:data.currency"
 
 
 @pytest.mark.parametrize(
