@@ -12,7 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_project.owners import freshness_of, owners_of
 from dagster_project.resources import WAREHOUSE_POOL, AgoraHome, dbt_manifest
 from pipelines.home import REPO_ROOT, Home
-from pipelines.transform import BuildState, dbt_target, prepare_build
+from pipelines.transform import BuildPlan, BuildState, dbt_target, prepare_build
 
 
 class AgoraTranslator(DagsterDbtTranslator):
@@ -49,11 +49,12 @@ def dbt_project() -> DbtProject:
 
 
 @contextmanager
-def landed_since_env(home: Home) -> Iterator[BuildState]:
+def landed_since_env(home: Home) -> Iterator[tuple[BuildPlan, BuildState]]:
     """AGORA_LANDED_SINCE for the dbt subprocess while the block runs (dagster-dbt passes the
     environment on): incremental models and their tests then look only at the batches landed
     since the last successful build; none on a first build or after a change to the project (a
-    full build: every row processed and tested). Yields the state to record if dbt succeeds."""
+    full refresh: every row processed and tested). Yields the plan and the state to record if
+    dbt succeeds."""
     plan, done = prepare_build(home)
     # nothing new: a watermark of now keeps every incremental model and test to no rows
     landed_since = plan.landed_since or (None if plan.runs_dbt else datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
@@ -61,7 +62,7 @@ def landed_since_env(home: Home) -> Iterator[BuildState]:
     if landed_since:
         os.environ["AGORA_LANDED_SINCE"] = landed_since
     try:
-        yield done
+        yield plan, done
     finally:
         os.environ.pop("AGORA_LANDED_SINCE", None)
         if previous is not None:
@@ -87,11 +88,10 @@ def transform_assets() -> dg.AssetsDefinition:
         home = agora.home
         # a partial selection leaves models unbuilt: it must not move the watermark
         every_model = set(context.selected_asset_keys) == set(context.assets_def.keys)
-        with landed_since_env(home) as state:
+        with landed_since_env(home) as (plan, state):
             # unit tests check code, not data: CI runs them (tests/models), data builds skip them
-            invocation = dbt.cli(
-                ["build", "--exclude-resource-type", "unit_test"], context=context, target_path=dbt_target(home)
-            )
+            args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if plan.full_refresh else [])]
+            invocation = dbt.cli(args, context=context, target_path=dbt_target(home))
             yield from invocation.stream()
         if every_model and invocation.is_successful():
             state.write(home)

@@ -28,6 +28,7 @@ from pipelines.home import REPO_ROOT, Home
 # what a build's result depends on besides the data: a change here makes the next build a full one
 PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "data-tests")
 BUILD = ("build", "--exclude-resource-type", "unit_test")
+FULL_BUILD = (*BUILD, "--full-refresh")
 
 
 class DbtError(AgoraError):
@@ -209,15 +210,24 @@ class BuildPlan:
     def runs_dbt(self) -> bool:
         return bool(self.args)
 
+    @property
+    def full_refresh(self) -> bool:
+        return "--full-refresh" in self.args
+
 
 def plan_build(state: BuildState | None, project: str, landings: Landings, full_refresh: bool = False) -> BuildPlan:
-    """Full the first time, after a change to the project, or on request; else only what landed."""
+    """Full the first time, after a change to the project, or on request; else only what landed.
+
+    A full build is a full refresh: incremental models are rebuilt from every row, so a change to
+    a model's SQL or to its contract's constraints reaches the rows built before it, not only the
+    new ones (and a home whose last build Agora has no record of is not trusted to be current).
+    """
     if full_refresh:
-        return BuildPlan((*BUILD, "--full-refresh"), None, "full: --full-refresh")
+        return BuildPlan(FULL_BUILD, None, "full: --full-refresh")
     if state is None:
-        return BuildPlan(BUILD, None, "full: no earlier build of this home")
+        return BuildPlan(FULL_BUILD, None, "full: no earlier build of this home")
     if state.project != project:
-        return BuildPlan(BUILD, None, "full: the dbt project changed since the last build")
+        return BuildPlan(FULL_BUILD, None, "full: the dbt project changed since the last build")
     if not landings.sources:
         return BuildPlan((), None, "nothing landed since the last build")
     selection = tuple(f"source:{source}+" for source in landings.sources)

@@ -7,7 +7,15 @@ from pathlib import Path
 import duckdb
 
 from pipelines.home import Home
-from pipelines.transform import BUILD, BuildState, Landings, plan_build, project_fingerprint, read_landings
+from pipelines.transform import (
+    BUILD,
+    FULL_BUILD,
+    BuildState,
+    Landings,
+    plan_build,
+    project_fingerprint,
+    read_landings,
+)
 from pipelines.warehouse import OPS_DDL
 
 LANDINGS = Landings(
@@ -21,14 +29,14 @@ LANDINGS = Landings(
 def test_plan_build_is_full_without_an_earlier_build() -> None:
     result = plan_build(None, "p1", LANDINGS)
 
-    assert (result.args, result.landed_since) == (BUILD, None)
+    assert (result.args, result.landed_since, result.full_refresh) == (FULL_BUILD, None, True)
 
 
 def test_plan_build_is_full_after_a_change_to_the_project() -> None:
     result = plan_build(BuildState("p0", frozenset({"b1", "b2"})), "p1", LANDINGS)
 
     assert (result.args, result.landed_since, result.reason) == (
-        BUILD,
+        FULL_BUILD,
         None,
         "full: the dbt project changed since the last build",
     )

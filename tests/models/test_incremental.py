@@ -16,7 +16,7 @@ import pytest
 from pipelines.home import Home
 from pipelines.ingest import ingest
 from pipelines.simulator import SimulationConfig, simulate
-from pipelines.transform import build_models, dbt_target, run_dbt
+from pipelines.transform import BuildState, build_models, dbt_target, run_dbt
 from pipelines.warehouse import content_checksum
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -172,3 +172,32 @@ def test_incremental_build_models_skips_dbt_when_nothing_landed(waves: tuple[Pat
     plan, run = build_models(home)
 
     assert (plan.reason, run) == ("nothing landed since the last build", None)
+
+
+def test_build_models_after_a_project_change_rebuilds_the_rows_built_before_it(
+    waves: tuple[Path, date], tmp_path: Path
+) -> None:
+    """A change to a model must reach every row, not only new ones: the build after a project
+    change is a full refresh. Rows changed behind dbt's back stand for rows the old code built."""
+    landing, cutoff = waves
+    home = Home(tmp_path / "home").ensure()
+    _land(home, landing, lambda p: _day(p) < cutoff)
+    ingest(home)
+    build_models(home)
+    built = _tables(home, ("marts",))["marts.order_to_cash"]
+    con = duckdb.connect(home.warehouse)
+    con.execute("UPDATE marts.order_to_cash SET cash_received_eur = -1")
+    con.close()
+    seen = BuildState.read(home)
+    assert seen is not None
+    BuildState(project="the project before a change", batch_ids=seen.batch_ids).write(home)
+
+    plan, run = build_models(home)
+
+    dbt_args = json.loads((dbt_target(home) / "run_results.json").read_text())["args"]
+    assert (plan.reason, run is not None and run.returncode, dbt_args["full_refresh"]) == (
+        "full: the dbt project changed since the last build",
+        0,
+        True,
+    )
+    assert _tables(home, ("marts",))["marts.order_to_cash"] == built
