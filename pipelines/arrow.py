@@ -18,16 +18,21 @@ def ints(values: np.ndarray | Sequence[int], dtype: type = np.int64) -> pa.Array
     return pa.Array.from_buffers(arrow_type, len(data), [None, pa.py_buffer(data)])
 
 
-def _offsets(chunks: Sequence[bytes]) -> np.ndarray:
+def _offsets(chunks: Sequence[bytes | memoryview]) -> np.ndarray:
     offsets = np.zeros(len(chunks) + 1, np.int64)
     np.cumsum([len(c) for c in chunks], out=offsets[1:])
     return offsets
 
 
 def strings(values: Sequence[str]) -> pa.Array:
-    encoded = [v.encode("utf-8") for v in values]
+    return unchecked_strings([v.encode("utf-8") for v in values])
+
+
+def unchecked_strings(chunks: Sequence[bytes | memoryview]) -> pa.LargeStringArray:
+    """A string array over `chunks` as they are: nothing checks that they are UTF-8 (an
+    `Array.validate(full=True)` does, which is how pipelines.lines finds the lines that are not)."""
     return pa.Array.from_buffers(
-        pa.large_string(), len(encoded), [None, pa.py_buffer(_offsets(encoded)), pa.py_buffer(b"".join(encoded))]
+        pa.large_string(), len(chunks), [None, pa.py_buffer(_offsets(chunks)), pa.py_buffer(b"".join(chunks))]
     )
 
 
