@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,9 @@ class AgoraHome(dg.ConfigurableResource):
 
     def dbt_env(self) -> None:
         """dbt's profile reads the warehouse from the environment (profiles.yml)."""
-        from pipelines.transform import DBT_DEFAULTS
+        from pipelines.transform import point_dbt_at
 
-        os.environ["AGORA_WAREHOUSE"] = self.home.warehouse
-        for name, value in DBT_DEFAULTS.items():
-            os.environ.setdefault(name, value)
+        point_dbt_at(self.home)
 
 
 def dbt_manifest() -> Path:

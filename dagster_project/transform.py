@@ -12,7 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_project.owners import freshness_of, owners_of
 from dagster_project.resources import WAREHOUSE_POOL, AgoraHome, dbt_manifest
 from pipelines.home import REPO_ROOT, Home
-from pipelines.transform import BuildPlan, BuildState, dbt_target, prepare_build
+from pipelines.transform import BUILD, FULL_BUILD, BuildPlan, BuildState, dbt_target, prepare_build
 
 
 class AgoraTranslator(DagsterDbtTranslator):
@@ -89,8 +89,9 @@ def transform_assets() -> dg.AssetsDefinition:
         # a partial selection leaves models unbuilt: it must not move the watermark
         every_model = set(context.selected_asset_keys) == set(context.assets_def.keys)
         with landed_since_env(home) as (plan, state):
-            # unit tests check code, not data: CI runs them (tests/models), data builds skip them
-            args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if plan.full_refresh else [])]
+            # BUILD skips unit tests (they check code: CI runs them); Dagster selects the nodes
+            # itself, so of plan_build's arguments only its full refresh is passed on
+            args = list(FULL_BUILD if plan.full_refresh else BUILD)
             invocation = dbt.cli(args, context=context, target_path=dbt_target(home))
             yield from invocation.stream()
         if every_model and invocation.is_successful():

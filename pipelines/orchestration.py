@@ -33,7 +33,7 @@ from typing import Any
 
 from pipelines.errors import AgoraError
 from pipelines.home import REPO_ROOT, Home
-from pipelines.transform import DBT_DEFAULTS
+from pipelines.transform import point_dbt_at
 
 INSTANCE_YAML = """\
 # Written by agora: one slot per pool, so warehouse writers run one at a time.
@@ -132,9 +132,7 @@ def prepare_instance(home: Home) -> None:
         config.write_text(INSTANCE_YAML)
     os.environ["DAGSTER_HOME"] = str(home.dagster)
     os.environ["AGORA_HOME"] = str(home.root)
-    os.environ["AGORA_WAREHOUSE"] = home.warehouse
-    for name, value in DBT_DEFAULTS.items():
-        os.environ.setdefault(name, value)
+    point_dbt_at(home)
 
 
 @dataclass

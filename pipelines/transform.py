@@ -57,6 +57,14 @@ def dbt_target(home: Home) -> Path:
 DBT_DEFAULTS = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_LOG_LEVEL_FILE": "warn"}
 
 
+def point_dbt_at(home: Home) -> None:
+    """Set this process's environment for dbt runs it starts (Dagster's dbt resource passes its
+    environment on): the home's warehouse for the profile, and DBT_DEFAULTS where unset."""
+    os.environ["AGORA_WAREHOUSE"] = home.warehouse
+    for name, value in DBT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
 def dbt_env(home: Home, landed_since: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "AGORA_LANDED_SINCE"}
     return {
