@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the row types are imported at every `agora` start (the report's command)
-    import duckdb
+import duckdb
+
+from pipelines.warehouse import transaction
 
 CATALOG_DDL = """
 CREATE SCHEMA IF NOT EXISTS catalog;
@@ -284,8 +284,6 @@ def write_tables(con: duckdb.DuckDBPyConnection, tables: CatalogTables) -> None:
     """Replace every derived `catalog.*` table and append the refresh row, in one transaction:
     a reader (or the next publish) sees the old catalog or the new one, never a mix."""
     import pyarrow as pa
-
-    from pipelines.warehouse import transaction
 
     with transaction(con):
         for table in REWRITTEN_TABLES:
