@@ -21,7 +21,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 # dbt's manifest, prepared once by the set-up (nothing parses dbt at import time)
 target/manifest.json: $(STAMP) dbt_project.yml $(shell find models macros data-tests -type f 2>/dev/null)
-	AGORA_WAREHOUSE=:memory: DBT_SEND_ANONYMOUS_USAGE_STATS=false $(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path target
+	AGORA_WAREHOUSE=:memory: DBT_SEND_ANONYMOUS_USAGE_STATS=false $(BIN)/agora-dbt parse --quiet --project-dir . --profiles-dir . --target-path target
 
 setup: $(STAMP) target/manifest.json ## create .venv from requirements.lock, prepare the dbt manifest
 

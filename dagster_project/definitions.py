@@ -6,15 +6,13 @@ definitions are built when Dagster asks for them, from the dbt manifest `make se
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import dagster as dg
 
 from dagster_project.landing import landing_assets
 from dagster_project.resources import AgoraHome
 from dagster_project.transform import dbt_project, transform_assets
 from pipelines.contracts import DOMAINS
+from pipelines.transform import dbt_executable
 
 
 def domain_defs(domain: str) -> dg.Definitions:
@@ -40,9 +38,7 @@ def defs() -> dg.Definitions:
         dg.Definitions(
             resources={
                 "agora": AgoraHome(),
-                "dbt": DbtCliResource(
-                    project_dir=dbt_project(), dbt_executable=str(Path(sys.executable).parent / "dbt")
-                ),
+                "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),
             }
         ),
     )

@@ -82,9 +82,10 @@ def dbt_env(home: Home, landed_since: str | None = None) -> dict[str, str]:
 
 
 def dbt_executable() -> str:
-    candidate = Path(sys.executable).parent / "dbt"
+    """`agora-dbt`, dbt's command line with its thread-race guard (pipelines/dbt_command.py)."""
+    candidate = Path(sys.executable).parent / "agora-dbt"
     if not candidate.exists():
-        raise AgoraError(f"dbt is not installed next to {sys.executable}; run `make setup`")
+        raise AgoraError(f"agora-dbt is not installed next to {sys.executable}; run `make setup`")
     return str(candidate)
 
 
@@ -98,6 +99,7 @@ def run_dbt(
     """`dbt <args>` on `home`; lines are passed to `echo` as they come."""
     home.ensure()
     command = [dbt_executable(), *args]
+    (dbt_target(home) / "run_results.json").unlink(missing_ok=True)  # what it holds is this run's
     proc = subprocess.Popen(
         command,
         cwd=REPO_ROOT,
@@ -115,11 +117,21 @@ def run_dbt(
     returncode = proc.wait()
     run = DbtRun(tuple(args), returncode, "".join(lines), dbt_target(home))
     if check and returncode != 0:
-        failures = [ln.strip() for ln in lines if " ERROR " in ln or "FAIL " in ln or "Error" in ln][:8]
+        failures = _failures(run) or [ln.strip() for ln in lines if " ERROR " in ln or "FAIL " in ln or "Error" in ln]
         summary = next((ln.strip() for ln in reversed(lines) if ln.strip().startswith("Done.")), "dbt failed")
-        detail = "; ".join(failures) if failures else ""
+        detail = "; ".join(failures[:8])
         raise DbtError(f"dbt {' '.join(args)} failed: {summary}{(' — ' + detail) if detail else ''}")
     return run
+
+
+def _failures(run: DbtRun) -> list[str]:
+    """`node: message` for each node that errored or failed, from the run's run_results.json
+    (the console shows a message's first line only, which may not say why)."""
+    return [
+        f"{result['unique_id']}: {' '.join(str(result.get('message') or '').split())[:400]}"
+        for result in run.results()
+        if result.get("status") in ("error", "fail", "runtime error")
+    ]
 
 
 @dataclass(frozen=True)
