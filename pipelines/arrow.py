@@ -11,10 +11,12 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+_ARROW_INTS: dict[type, pa.DataType] = {np.int64: pa.int64(), np.int32: pa.int32()}
+
 
 def ints(values: np.ndarray | Sequence[int], dtype: type = np.int64) -> pa.Array:
-    data = np.ascontiguousarray(np.asarray(values, dtype=dtype))
-    arrow_type = {np.int64: pa.int64(), np.int32: pa.int32()}[dtype]
+    data: np.ndarray = np.ascontiguousarray(np.asarray(values, dtype=dtype))
+    arrow_type = _ARROW_INTS[dtype]
     return pa.Array.from_buffers(arrow_type, len(data), [None, pa.py_buffer(data)])
 
 

@@ -145,8 +145,8 @@ def summarize(home: Home, console: Console) -> None:
                 ).fetchall()
             }
             counts = {
-                m: serving.execute(f"SELECT count(*) FROM marts.{m}").fetchone()[0] for m in MARTS if m in present
-            }  # type: ignore[index]
+                m: serving.execute(f"SELECT count(*) FROM marts.{m}").fetchall()[0][0] for m in MARTS if m in present
+            }
         finally:
             serving.close()
         console.print("marts: " + ", ".join(f"{m} {n:,} rows" for m, n in counts.items()), soft_wrap=True)

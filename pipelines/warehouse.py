@@ -109,7 +109,7 @@ _LOCK_HINT = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
 
 def connect(database: str, *, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; a held write lock becomes a one-line WarehouseBusyError."""
-    config: dict[str, str] = {}
+    config: dict[str, str | bool | int | float | list[str]] = {}
     if memory_limit:
         config["memory_limit"] = memory_limit
     try:
