@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from catalog.declarations import DeclarationError, load_consumers, load_domains, load_platform
+from pipelines import yaml_text
 from pipelines.home import REPO_ROOT, Home, catalog_dir
 
 PRINCIPAL_KINDS = ("person", "team", "service_account", "ai_agent")
@@ -298,7 +299,7 @@ def load_access(datasets: dict[str, Dataset], path: Path | None = None, consumer
     if not path.exists():
         raise DeclarationError(f"{path} does not exist")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml_text.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DeclarationError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(doc, dict):
@@ -390,7 +391,7 @@ def contract_pii() -> dict[str, tuple[str, ...]]:
 
     result = {}
     for path in sorted((contracts_dir() / "extracts").glob("*.yml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yaml_text.safe_load(path.read_text(encoding="utf-8")) or {}
         pii = tuple(n for n, c in (doc.get("columns") or {}).items() if isinstance(c, dict) and c.get("pii"))
         if pii and doc.get("domain") and doc.get("table"):
             result[f"raw_{doc['domain']}.{doc['table']}"] = pii

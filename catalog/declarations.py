@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from pipelines import yaml_text
 from pipelines.errors import AgoraError
 from pipelines.home import catalog_dir
 
@@ -46,7 +47,7 @@ def _load(path: Path) -> dict:
     if not path.exists():
         raise DeclarationError(f"{path} does not exist")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml_text.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DeclarationError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(doc, dict):

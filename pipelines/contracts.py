@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from pipelines import yaml_text
 from pipelines.errors import ContractError
 from pipelines.home import contracts_dir
 
@@ -121,7 +122,7 @@ def _common(doc: dict, path: Path) -> tuple[str, str, str]:
 
 def parse_contract(path: Path) -> EventContract | ExtractContract:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml_text.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ContractError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
     if not isinstance(doc, dict):

@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any, Final
 
 import duckdb
-import yaml
 
+from pipelines import yaml_text
 from pipelines.errors import AgoraError
 from pipelines.home import REPO_ROOT, Home
 
@@ -180,7 +180,7 @@ def parse_suite(document: Mapping[str, Any], path: Path | None = None) -> Suite:
 
 
 def load_suite(path: Path) -> Suite:
-    return parse_suite(yaml.safe_load(path.read_text()), path)
+    return parse_suite(yaml_text.safe_load(path.read_text()), path)
 
 
 def load_suites(directory: Path | None = None) -> dict[str, Suite]:

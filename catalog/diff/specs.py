@@ -13,9 +13,7 @@ from typing import Any
 import yaml
 
 from catalog.diff.errors import DiffError
-
-# the models' unit-test fixtures make some YAML files big: the C loader when PyYAML has one
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from pipelines import yaml_text
 
 
 @dataclass(frozen=True)
@@ -56,6 +54,6 @@ class Schema:
 def parse_yaml(text: str, where: str) -> Any:
     """The document in `text`; a file that is not YAML is a DiffError naming `where`."""
     try:
-        return yaml.load(text, Loader=_YAML_LOADER)
+        return yaml_text.safe_load(text)
     except yaml.YAMLError as exc:
         raise DiffError(f"{where}: not valid YAML ({exc.__class__.__name__})") from None
