@@ -1,8 +1,9 @@
 """`agora-dbt`: dbt's own command line, run with one guard for a CPython 3.11 race.
 
 CPython up to 3.11.7 (the Python of this machine and CI) and 3.12.1 keeps the recursion depth of
-its AST constructor in interpreter-wide state (gh-106905, fixed in 3.11.8 and 3.12.2). When two threads build AST objects at once and one is paused mid-build (a
-garbage collection runs a finalizer, which lets the other thread in), the first one fails with
+its AST constructor in interpreter-wide state (gh-106905, fixed in 3.11.8 and 3.12.2). When two
+threads build AST objects at once and one is paused mid-build (a garbage collection runs a
+finalizer, which lets the other thread in), the first one fails with
 `SystemError: AST constructor recursion depth mismatch`. dbt renders Jinja on four threads and
 every native render calls `ast.literal_eval`, so a build failed now and then with a
 "Compilation Error" that named no fault in the project. One lock around `ast.parse` (which

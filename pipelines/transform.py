@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -118,10 +119,14 @@ def run_dbt(
     run = DbtRun(tuple(args), returncode, "".join(lines), dbt_target(home))
     if check and returncode != 0:
         failures = _failures(run) or [ln.strip() for ln in lines if " ERROR " in ln or "FAIL " in ln or "Error" in ln]
-        summary = next((ln.strip() for ln in reversed(lines) if ln.strip().startswith("Done.")), "dbt failed")
+        summary = next((m[1] for ln in reversed(lines) if (m := _SUMMARY.match(ln))), "dbt failed")
         detail = "; ".join(failures[:8])
         raise DbtError(f"dbt {' '.join(args)} failed: {summary}{(' — ' + detail) if detail else ''}")
     return run
+
+
+# dbt's last line, after its timestamp: "12:00:00  Done. PASS=10 WARN=0 ERROR=1 SKIP=2 NO-OP=0 TOTAL=13"
+_SUMMARY = re.compile(r"^(?:\d\d:\d\d:\d\d\s+)?(Done\. PASS=.*?)\s*$")
 
 
 def _failures(run: DbtRun) -> list[str]:

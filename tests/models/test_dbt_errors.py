@@ -26,6 +26,7 @@ def test_failed_build_names_the_node_and_the_database_error(built: tuple[Home, d
 
     message = str(failed.value)
     assert (
+        message.startswith("dbt run --select stg_sales__orders_placed failed: Done. PASS=0 WARN=0 ERROR=1 "),
         "model.agora.stg_sales__orders_placed: " in message,
         "events does not exist" in message,
-    ) == (True, True), message
+    ) == (True, True, True), message
