@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 
 from pipelines.home import REPO_ROOT, Home
+from pipelines.transform import point_dbt_at
 
 WAREHOUSE_POOL = "warehouse"  # every step that writes warehouse.duckdb takes this one slot
 
@@ -25,8 +26,6 @@ class AgoraHome(dg.ConfigurableResource):
 
     def dbt_env(self) -> None:
         """dbt's profile reads the warehouse from the environment (profiles.yml)."""
-        from pipelines.transform import point_dbt_at
-
         point_dbt_at(self.home)
 
 
