@@ -36,6 +36,10 @@ class DbtError(AgoraError):
     """dbt failed; the message carries its summary line."""
 
 
+# dbt's last line, after its timestamp: "12:00:00  Done. PASS=10 WARN=0 ERROR=1 SKIP=2 NO-OP=0 TOTAL=13"
+_SUMMARY = re.compile(r"^(?:\d\d:\d\d:\d\d\s+)?(Done\. PASS=.*?)\s*$")
+
+
 @dataclass(frozen=True)
 class DbtRun:
     args: tuple[str, ...]
@@ -100,7 +104,8 @@ def run_dbt(
     """`dbt <args>` on `home`; lines are passed to `echo` as they come."""
     home.ensure()
     command = [dbt_executable(), *args]
-    (dbt_target(home) / "run_results.json").unlink(missing_ok=True)  # what it holds is this run's
+    target = dbt_target(home)
+    (target / "run_results.json").unlink(missing_ok=True)  # what it holds is this run's
     proc = subprocess.Popen(
         command,
         cwd=REPO_ROOT,
@@ -116,17 +121,13 @@ def run_dbt(
         if echo:
             echo(line.rstrip("\n"))
     returncode = proc.wait()
-    run = DbtRun(tuple(args), returncode, "".join(lines), dbt_target(home))
+    run = DbtRun(tuple(args), returncode, "".join(lines), target)
     if check and returncode != 0:
         failures = _failures(run) or [ln.strip() for ln in lines if " ERROR " in ln or "FAIL " in ln or "Error" in ln]
         summary = next((m[1] for ln in reversed(lines) if (m := _SUMMARY.match(ln))), "dbt failed")
         detail = "; ".join(failures[:8])
         raise DbtError(f"dbt {' '.join(args)} failed: {summary}{(' — ' + detail) if detail else ''}")
     return run
-
-
-# dbt's last line, after its timestamp: "12:00:00  Done. PASS=10 WARN=0 ERROR=1 SKIP=2 NO-OP=0 TOTAL=13"
-_SUMMARY = re.compile(r"^(?:\d\d:\d\d:\d\d\s+)?(Done\. PASS=.*?)\s*$")
 
 
 def _failures(run: DbtRun) -> list[str]:
