@@ -18,6 +18,7 @@ the set-up's `dbt parse`.
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 import threading
 from collections.abc import Callable
@@ -35,12 +36,12 @@ def guard_ast_parse() -> None:
     parse: Callable[..., Any] = ast.parse
     lock = threading.RLock()
 
+    @functools.wraps(parse)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         with lock:
             return parse(*args, **kwargs)
 
     setattr(guarded, _GUARD, True)
-    guarded.__doc__ = parse.__doc__
     ast.parse = guarded  # type: ignore[assignment]
 
 
